@@ -1,0 +1,125 @@
+/**
+ * The merged metrics of one phase, as reports show them and criteria read them, and the registry
+ * of metric paths that a plan's criteria may name. Times are milliseconds, memory is bytes, ratios
+ * are fractions of one.
+ */
+import type { UnitKind } from './units';
+
+/** Percentiles of a distribution, read from a merged HdrHistogram (never averaged across shards). */
+export interface Summary {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface MemorySample {
+  /** Milliseconds since the phase started. */
+  tMs: number;
+  bytes: number;
+}
+
+export interface PhaseMetrics {
+  /** Wall time from the first measured request's start to the last one's end. */
+  durationMs: number;
+  requests: {
+    total: number;
+    ok: number;
+    errors: number;
+    errorRate: number | null;
+    /** Failed requests by class: timeout, connection_refused, http_500, malformed_response, ... */
+    byClass: Record<string, number>;
+  };
+  throughput: { requestsPerSecond: number | null; outputTokensPerSecond: number | null };
+  latency: {
+    /** Request start to last byte. */
+    e2e: Summary | null;
+    /** Request start to the first chunk that carries content (not an empty role chunk). */
+    ttft: Summary | null;
+    /** (e2e - ttft) / (output tokens - 1), per request. */
+    tpot: Summary | null;
+    /** Gaps between consecutive content chunks. */
+    itl: Summary | null;
+  };
+  tokens: {
+    output: number;
+    input: number;
+    /** "server" when every count came from the server's `usage`, "estimated" when none did. */
+    source: 'server' | 'estimated' | 'mixed' | 'none';
+  };
+  concurrency: {
+    requested: number;
+    /** Time-weighted mean of requests in flight over the measured window, all shards together. */
+    mean: number | null;
+    peak: number;
+  };
+  context: {
+    probes: number;
+    recalled: number;
+    /** recalled / probes, for facts planted and probed on the same model. */
+    preservation: number | null;
+    crossSwitchProbes: number;
+    crossSwitchRecalled: number;
+    /** recalled / probes, for facts planted before a model switch and probed after it. */
+    accuracy: number | null;
+    byDistance: Array<{ distance: number; probes: number; recalled: number }>;
+  };
+  switch: {
+    count: number;
+    /** e2e of the first request after a switch. */
+    time: Summary | null;
+    /** e2e of the other requests of model-switch segments. */
+    warm: Summary | null;
+    /** switch.time.p50 - warm.p50. */
+    penaltyP50: number | null;
+  };
+  memory: {
+    harness: { rssPeak: number | null; rssGrowth: number | null; heapPeak: number | null; samples: MemorySample[] };
+    target: { source: string; peak: number | null; growth: number | null; samples: MemorySample[] };
+  };
+  stability: { value: number | null; windows: number; stableWindows: number; windowMs: number };
+}
+
+export interface MetricDefinition {
+  kind: UnitKind;
+  description: string;
+  read(metrics: PhaseMetrics): number | null;
+}
+
+const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
+
+function summaryMetrics(prefix: string, description: string, pick: (m: PhaseMetrics) => Summary | null) {
+  const entries: Record<string, MetricDefinition> = {};
+  for (const stat of PERCENTILES) {
+    entries[`${prefix}.${stat}`] = { kind: 'duration', description: `${description}, ${stat}`, read: (m) => pick(m)?.[stat] ?? null };
+  }
+  return entries;
+}
+
+/** Every metric a criterion may name, with its unit kind and where it is read from. */
+export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze({
+  ...summaryMetrics('latency.e2e', 'End-to-end latency', (m) => m.latency.e2e),
+  ...summaryMetrics('latency.ttft', 'Time to first token', (m) => m.latency.ttft),
+  ...summaryMetrics('latency.tpot', 'Time per output token', (m) => m.latency.tpot),
+  ...summaryMetrics('latency.itl', 'Inter-token latency', (m) => m.latency.itl),
+  ...summaryMetrics('switch.time', 'Latency of the first request after a model switch', (m) => m.switch.time),
+  'switch.penalty': { kind: 'duration', description: 'Median switch time minus median warm latency', read: (m) => m.switch.penaltyP50 },
+  'requests.total': { kind: 'count', description: 'Measured requests', read: (m) => m.requests.total },
+  'requests.errors': { kind: 'count', description: 'Failed requests', read: (m) => m.requests.errors },
+  'requests.errorRate': { kind: 'ratio', description: 'Failed / measured requests', read: (m) => m.requests.errorRate },
+  'throughput.rps': { kind: 'rate', description: 'Completed requests per second', read: (m) => m.throughput.requestsPerSecond },
+  'throughput.outputTokensPerSecond': { kind: 'rate', description: 'Output tokens per second, all requests', read: (m) => m.throughput.outputTokensPerSecond },
+  'concurrency.mean': { kind: 'count', description: 'Time-weighted mean requests in flight', read: (m) => m.concurrency.mean },
+  'concurrency.peak': { kind: 'count', description: 'Most requests in flight at once', read: (m) => m.concurrency.peak },
+  'context.preservation': { kind: 'ratio', description: 'Facts recalled / probed on the same model', read: (m) => m.context.preservation },
+  'context.accuracy': { kind: 'ratio', description: 'Facts recalled / probed across a model switch', read: (m) => m.context.accuracy },
+  'memory.target.peak': { kind: 'bytes', description: 'Peak memory of the target', read: (m) => m.memory.target.peak },
+  'memory.target.growth': { kind: 'bytes', description: 'Memory growth of the target over the phase', read: (m) => m.memory.target.growth },
+  'memory.harness.peak': { kind: 'bytes', description: 'Peak RSS of the harness', read: (m) => m.memory.harness.rssPeak },
+  'memory.harness.growth': { kind: 'bytes', description: 'RSS growth of the harness over the phase', read: (m) => m.memory.harness.rssGrowth },
+  stability: { kind: 'ratio', description: 'Stable windows / windows', read: (m) => m.stability.value },
+});

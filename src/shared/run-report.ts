@@ -1,0 +1,34 @@
+/**
+ * The report of a run: the versioned shape of report.json, written by local and distributed runs
+ * alike. Bump `REPORT_SCHEMA_VERSION` on any change that breaks a reader.
+ */
+import type { CriterionResult } from './criteria';
+import type { PhaseMetrics } from './phase-metrics';
+import type { ShardInfo } from './shard-result';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface PhaseReport {
+  name: string;
+  scenario: string;
+  models: string[];
+  passed: boolean;
+  metrics: PhaseMetrics;
+  criteria: CriterionResult[];
+  shards: ShardInfo[];
+}
+
+export interface RunReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  runId: string;
+  plan: { name: string; description?: string; seed: number; source: string };
+  /** The plan as resolved (units in ms, bytes, fractions). It holds no secrets: keys are named, never included. */
+  resolvedPlan: unknown;
+  tool: { name: 'grym-perf'; version: string; node: string; host: string; platform: string };
+  mode: 'local' | 'distributed';
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  passed: boolean;
+  phases: PhaseReport[];
+}

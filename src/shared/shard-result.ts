@@ -1,0 +1,123 @@
+/**
+ * The raw, mergeable result of a shard (or of one thread's slice of it). Everything in it adds up:
+ * histograms are added, counters summed, windows summed by index, memory series kept per source.
+ * Merging is associative, so thread -> shard -> phase merging gives the same phase result as
+ * recording everything in one place.
+ */
+import { mergeEncodedToEncoded } from './histogram';
+import type { MemorySample } from './phase-metrics';
+
+export const HISTOGRAM_NAMES = ['e2eUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs'] as const;
+export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
+
+export interface WindowCounts {
+  ok: number;
+  errors: number;
+}
+
+export interface ShardInfo {
+  shardIndex: number;
+  worker: string;
+  threads: number;
+  /** Times this shard was started (more than 1 after a retry). */
+  attempts: number;
+  durationMs: number;
+}
+
+export interface ShardResult {
+  shards: ShardInfo[];
+  /** Epoch ms of the earliest measured request start and latest end; null when none ran. */
+  firstStartMs: number | null;
+  lastEndMs: number | null;
+  /** Encoded HdrHistograms; times in microseconds. */
+  histograms: Record<HistogramName, string>;
+  requests: { ok: number; errors: number; byClass: Record<string, number> };
+  tokens: { output: number; input: number; fromServer: number; estimated: number };
+  concurrency: { requested: number; inFlightIntegralMs: number; peak: number };
+  context: {
+    probes: number;
+    recalled: number;
+    crossSwitchProbes: number;
+    crossSwitchRecalled: number;
+    /** Turn distance -> probes and recalls (same-model probes). */
+    byDistance: Record<string, { probes: number; recalled: number }>;
+  };
+  switches: number;
+  /** Window index (since the phase's startAtMs) -> completions in it. */
+  windows: Record<string, WindowCounts>;
+  memory: {
+    /** Series name (worker process) -> RSS samples. */
+    harnessRss: Record<string, MemorySample[]>;
+    /** Series name (worker thread) -> heapUsed samples. */
+    threadHeap: Record<string, MemorySample[]>;
+    targetSource: string;
+    /** Series name (sampler) -> target memory samples. */
+    target: Record<string, MemorySample[]>;
+    /** Series name -> target memory at the end of each model-switch cycle (same model loaded). */
+    targetPerCycle: Record<string, MemorySample[]>;
+  };
+}
+
+function addCounts<T extends object>(into: T, from: T): T {
+  const sum = { ...into } as Record<string, number>;
+  for (const [key, value] of Object.entries(from) as Array<[string, number]>) sum[key] = (sum[key] ?? 0) + value;
+  return sum as T;
+}
+
+function addKeyed<T>(into: Record<string, T>, from: Record<string, T>, add: (a: T, b: T) => T): Record<string, T> {
+  const sum = { ...into };
+  for (const [key, value] of Object.entries(from)) sum[key] = key in sum ? add(sum[key] as T, value) : value;
+  return sum;
+}
+
+const concat = (a: MemorySample[], b: MemorySample[]) => [...a, ...b].sort((x, y) => x.tMs - y.tMs);
+
+function minOrNull(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
+}
+
+function maxOrNull(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+/** Merges results of slices or shards that ran at the same time against the same target. */
+export function mergeShardResults(results: readonly ShardResult[]): ShardResult {
+  const [first, ...rest] = results;
+  if (!first) throw new Error('mergeShardResults needs at least one result');
+  if (rest.length === 0) return first;
+  const histograms = {} as Record<HistogramName, string>;
+  for (const name of HISTOGRAM_NAMES) histograms[name] = mergeEncodedToEncoded(results.map((result) => result.histograms[name]));
+  return rest.reduce<ShardResult>(
+    (sum, next) => ({
+      shards: [...sum.shards, ...next.shards],
+      firstStartMs: minOrNull(sum.firstStartMs, next.firstStartMs),
+      lastEndMs: maxOrNull(sum.lastEndMs, next.lastEndMs),
+      histograms,
+      requests: { ok: sum.requests.ok + next.requests.ok, errors: sum.requests.errors + next.requests.errors, byClass: addCounts(sum.requests.byClass, next.requests.byClass) },
+      tokens: addCounts(sum.tokens, next.tokens),
+      concurrency: {
+        requested: sum.concurrency.requested + next.concurrency.requested,
+        inFlightIntegralMs: sum.concurrency.inFlightIntegralMs + next.concurrency.inFlightIntegralMs,
+        // Slices and shards run at the same time, so their peaks may coincide: the sum is an upper bound.
+        peak: sum.concurrency.peak + next.concurrency.peak,
+      },
+      context: {
+        probes: sum.context.probes + next.context.probes,
+        recalled: sum.context.recalled + next.context.recalled,
+        crossSwitchProbes: sum.context.crossSwitchProbes + next.context.crossSwitchProbes,
+        crossSwitchRecalled: sum.context.crossSwitchRecalled + next.context.crossSwitchRecalled,
+        byDistance: addKeyed(sum.context.byDistance, next.context.byDistance, addCounts),
+      },
+      switches: sum.switches + next.switches,
+      windows: addKeyed(sum.windows, next.windows, addCounts),
+      memory: {
+        harnessRss: addKeyed(sum.memory.harnessRss, next.memory.harnessRss, concat),
+        threadHeap: addKeyed(sum.memory.threadHeap, next.memory.threadHeap, concat),
+        targetSource: sum.memory.targetSource === 'none' ? next.memory.targetSource : sum.memory.targetSource,
+        target: addKeyed(sum.memory.target, next.memory.target, concat),
+        targetPerCycle: addKeyed(sum.memory.targetPerCycle, next.memory.targetPerCycle, concat),
+      },
+    }),
+    first,
+  );
+}

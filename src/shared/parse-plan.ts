@@ -98,13 +98,18 @@ export function describePlanIssues(error: z.ZodError, input: unknown): string[] 
   return error.issues.flatMap((issue) => describeIssue(issue, input));
 }
 
-/** Parses and validates plan text; `source` names the file in messages. */
-export function parsePlan(text: string, source = 'plan'): Plan {
+/** Plan text (YAML, or JSON which is YAML too) -> the object the user wrote, unvalidated. */
+export function readPlanInput(text: string, source = 'plan'): unknown {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new PlanInvalidError(source, document.errors.map((error) => `syntax: ${error.message.split('\n')[0]}`));
   }
-  return validatePlan(document.toJS() as unknown, source);
+  return document.toJS() as unknown;
+}
+
+/** Parses and validates plan text; `source` names the file in messages. */
+export function parsePlan(text: string, source = 'plan'): Plan {
+  return validatePlan(readPlanInput(text, source), source);
 }
 
 /** Validates an already-parsed plan object. */

@@ -3,6 +3,7 @@
  * alike. Bump `REPORT_SCHEMA_VERSION` on any change that breaks a reader.
  */
 import type { CriterionResult } from './criteria';
+import type { ErrorPayload } from './errors';
 import type { PhaseMetrics } from './phase-metrics';
 import type { ShardInfo } from './shard-result';
 
@@ -13,6 +14,8 @@ export interface PhaseReport {
   scenario: string;
   models: string[];
   passed: boolean;
+  /** Why the phase did not run to its end (its shards failed); null when it did. */
+  error: ErrorPayload | null;
   metrics: PhaseMetrics;
   criteria: CriterionResult[];
   shards: ShardInfo[];

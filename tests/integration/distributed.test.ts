@@ -1,0 +1,203 @@
+/**
+ * Distributed runs with every part real: a redis-server of the test's own, `grym-perf worker`
+ * child processes, the mock LLM in its own process, and the CLI submitting and reporting.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { RunReport } from '../../src/shared/run-report';
+import { REPO_ROOT, runCli, spawnCli, type CliProcess } from '../helpers/cli-process';
+import { startTestRedis, type TestRedis } from '../helpers/redis-server';
+
+// Each case starts processes (tsx start-up is ~1 s each on 2 cores) and runs real load.
+jest.setTimeout(120_000);
+
+const workDir = mkdtempSync(join(tmpdir(), 'grym-dist-'));
+let redis: TestRedis;
+let mock: CliProcess;
+let mockUrl: string;
+const started: CliProcess[] = [];
+let prefixCounter = 0;
+
+function uniquePrefix(): string {
+  return `t${process.pid}x${prefixCounter++}`;
+}
+
+function writePlan(name: string, phases: unknown[]): string {
+  const file = join(workDir, `${name}.yaml`);
+  const plan = {
+    version: 1,
+    name,
+    seed: 5,
+    target: { baseUrl: `${mockUrl}/v1`, requestTimeout: '10s', memory: { source: 'ollama-ps', url: mockUrl } },
+    phases,
+  };
+  writeFileSync(file, stringify(plan));
+  return file;
+}
+
+function startWorker(prefix: string, name: string, extra: string[] = []): CliProcess {
+  const worker = spawnCli(['worker', '--redis', redis.url, '--prefix', prefix, '--name', name, '--threads', '1', ...extra]);
+  started.push(worker);
+  return worker;
+}
+
+function readReport(dir: string): RunReport {
+  return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport;
+}
+
+async function stopAll(processes: CliProcess[]): Promise<void> {
+  for (const child of processes) child.kill('SIGTERM');
+  await Promise.all(processes.map((child) => Promise.race([child.exited, new Promise((r) => setTimeout(r, 15_000))])));
+  for (const child of processes) child.kill('SIGKILL');
+}
+
+beforeAll(async () => {
+  redis = await startTestRedis({ persistent: true });
+  mock = spawnCli(['mock-llm', '--port', '0', '--plan', join(REPO_ROOT, 'tests/fixtures/plans/mock-models.yaml')]);
+  mockUrl = (await mock.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1] as string;
+});
+
+afterAll(async () => {
+  await stopAll([...started, mock]);
+  await redis.destroy();
+});
+
+const requestsPhase = (overrides: Record<string, unknown> = {}) => ({
+  name: 'load',
+  scenario: 'requests',
+  models: ['fast-a'],
+  load: { concurrency: 4, requests: 40 },
+  conversation: { turns: 6, promptTokens: 8, maxTokens: 8 },
+  context: { facts: 2, minDistance: 2 },
+  shards: 2,
+  criteria: { 'latency.e2e.p95': '< 2s', 'requests.errorRate': '< 1%' },
+  ...overrides,
+});
+
+const switchPhase = {
+  name: 'switch',
+  scenario: 'model-switch',
+  models: ['fast-a', 'fast-b'],
+  switch: { cycles: 2, requestsPerModel: 3 },
+  conversation: { turns: 12, promptTokens: 8, maxTokens: 8 },
+  context: { facts: 2, minDistance: 3 },
+  criteria: { 'switch.time.p95': '< 2s' },
+};
+
+test('a plan run locally and distributed (2 workers, shards: 2) gives reports of the same shape and the same request counts', async () => {
+  const prefix = uniquePrefix();
+  const plan = writePlan('same-plan', [requestsPhase(), switchPhase]);
+  const workers = [startWorker(prefix, 'w1'), startWorker(prefix, 'w2')];
+  await Promise.all(workers.map((worker) => worker.waitFor(/ready on/)));
+
+  const localOut = join(workDir, 'local');
+  const distOut = join(workDir, 'dist');
+  const local = await runCli(['run', plan, '--out', localOut, '--quiet']);
+  const distributed = await runCli(['run', plan, '--out', distOut, '--quiet', '--redis', redis.url, '--prefix', prefix]);
+  expect(local.code).toBe(0);
+  expect(distributed.code).toBe(0);
+  expect(distributed.output).toMatch(/run same-plan-\S+ submitted/);
+  expect(distributed.output).not.toContain(':password');
+
+  const a = readReport(localOut);
+  const b = readReport(distOut);
+  expect(b.mode).toBe('distributed');
+  expect(b.phases.map((p) => p.name)).toEqual(a.phases.map((p) => p.name));
+  expect(Object.keys(b.phases[0]!.metrics).sort()).toEqual(Object.keys(a.phases[0]!.metrics).sort());
+  expect(b.phases.map((p) => p.criteria.map((c) => c.metric))).toEqual(a.phases.map((p) => p.criteria.map((c) => c.metric)));
+  for (const index of [0, 1]) {
+    expect(b.phases[index]!.metrics.requests.total).toBe(a.phases[index]!.metrics.requests.total);
+    expect(b.phases[index]!.metrics.context.probes).toBe(a.phases[index]!.metrics.context.probes);
+  }
+  expect(a.phases[0]!.metrics.requests.total).toBe(40);
+  // Two shards on two different workers, merged into one phase.
+  expect(new Set(b.phases[0]!.shards.map((s) => s.worker))).toEqual(new Set(['w1', 'w2']));
+  expect(b.phases[1]!.metrics.switch.count).toBe(a.phases[1]!.metrics.switch.count);
+  await stopAll(workers);
+});
+
+test('run says within seconds that no worker listens, and queues nothing', async () => {
+  const prefix = uniquePrefix();
+  const plan = writePlan('no-workers', [requestsPhase({ shards: 1 })]);
+  const startedAt = Date.now();
+  const result = await runCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--out', join(workDir, 'none')]);
+  expect(result.code).toBe(3);
+  expect(result.output).toContain('no grym-perf worker is listening');
+  expect(Date.now() - startedAt).toBeLessThan(20_000);
+});
+
+test('a worker killed with SIGKILL mid-shard: the shard runs again elsewhere, the report records the retry and counts no request twice', async () => {
+  const prefix = uniquePrefix();
+  // 30 requests at ~0.3 s each over 2 conversations: long enough to be killed in the middle.
+  const plan = writePlan('killed-worker', [requestsPhase({ models: ['slow-a'], load: { concurrency: 2, requests: 30 }, shards: 1, context: { facts: 0 } })]);
+  const doomed = startWorker(prefix, 'doomed', ['--lock-duration', '2000']);
+  await doomed.waitFor(/ready on/);
+  const out = join(workDir, 'killed');
+  const run = spawnCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--out', out]);
+  started.push(run);
+  await doomed.waitFor(/attempt 1/);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  doomed.kill('SIGKILL');
+  const rescuer = startWorker(prefix, 'rescuer', ['--lock-duration', '2000']);
+  expect(await run.exited).toBe(0);
+  const report = readReport(out);
+  expect(report.phases[0]!.shards).toEqual([expect.objectContaining({ worker: 'rescuer', attempts: 2 })]);
+  expect(report.phases[0]!.metrics.requests.total).toBe(30);
+  await stopAll([rescuer]);
+});
+
+test('the submitting CLI killed mid-run: the run still completes and `grym-perf report` gets it', async () => {
+  const prefix = uniquePrefix();
+  const plan = writePlan('cli-killed', [requestsPhase({ models: ['slow-a'], load: { concurrency: 2, requests: 16 }, shards: 1 })]);
+  const worker = startWorker(prefix, 'survivor');
+  await worker.waitFor(/ready on/);
+  const run = spawnCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--out', join(workDir, 'never')]);
+  const runId = (await run.waitFor(/run (\S+) submitted/))[1] as string;
+  run.kill('SIGKILL');
+  await run.exited;
+
+  const out = join(workDir, 'fetched');
+  let result = await runCli(['report', runId, '--redis', redis.url, '--prefix', prefix, '--out', out]);
+  for (let tries = 0; result.code === 3 && tries < 60; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    result = await runCli(['report', runId, '--redis', redis.url, '--prefix', prefix, '--out', out]);
+  }
+  expect(result.code).toBe(0);
+  expect(readReport(out).runId).toBe(runId);
+  expect(readReport(out).phases[0]!.metrics.requests.total).toBe(16);
+  await stopAll([worker]);
+});
+
+test('Redis restarted during a run: workers and the CLI reconnect and the run completes', async () => {
+  const prefix = uniquePrefix();
+  const plan = writePlan('redis-restart', [requestsPhase({ models: ['slow-a'], load: { concurrency: 2, requests: 24 }, shards: 1, context: { facts: 0 } })]);
+  const worker = startWorker(prefix, 'steady', ['--lock-duration', '3000']);
+  await worker.waitFor(/ready on/);
+  const out = join(workDir, 'restart');
+  const run = spawnCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--out', out]);
+  started.push(run);
+  await worker.waitFor(/attempt 1/);
+  await redis.stop();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await redis.start();
+  const code = await run.exited;
+  expect(code).toBe(0);
+  expect(readReport(out).phases[0]!.metrics.requests.total).toBe(24);
+  await stopAll([worker]);
+});
+
+test('shards that cannot all start fail the phase with a clear error instead of waiting forever', async () => {
+  const prefix = uniquePrefix();
+  const plan = writePlan('lonely-shard', [requestsPhase({ load: { concurrency: 2, requests: 10 }, shards: 2 })]);
+  const worker = startWorker(prefix, 'lonely');
+  await worker.waitFor(/ready on/);
+  const out = join(workDir, 'lonely');
+  const result = await runCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--out', out, '--barrier-timeout', '2000']);
+  expect(result.code).toBe(1);
+  const report = readReport(out);
+  expect(report.passed).toBe(false);
+  expect(JSON.stringify(report.phases[0])).toContain('shards found a worker');
+  await stopAll([worker]);
+});

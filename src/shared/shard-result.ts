@@ -4,7 +4,7 @@
  * Merging is associative, so thread -> shard -> phase merging gives the same phase result as
  * recording everything in one place.
  */
-import { mergeEncodedToEncoded } from './histogram';
+import { createHistogram, encodeHistogram, mergeEncodedToEncoded } from './histogram';
 import type { MemorySample } from './phase-metrics';
 
 export const HISTOGRAM_NAMES = ['e2eUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs'] as const;
@@ -120,4 +120,22 @@ export function mergeShardResults(results: readonly ShardResult[]): ShardResult 
     }),
     first,
   );
+}
+
+/** A result with nothing in it: the starting point of a recorder, or a phase where no shard finished. */
+export function emptyShardResult(requestedConcurrency = 0): ShardResult {
+  const empty = encodeHistogram(createHistogram());
+  return {
+    shards: [],
+    firstStartMs: null,
+    lastEndMs: null,
+    histograms: Object.fromEntries(HISTOGRAM_NAMES.map((name) => [name, empty])) as Record<HistogramName, string>,
+    requests: { ok: 0, errors: 0, byClass: {} },
+    tokens: { output: 0, input: 0, fromServer: 0, estimated: 0 },
+    concurrency: { requested: requestedConcurrency, inFlightIntegralMs: 0, peak: 0 },
+    context: { probes: 0, recalled: 0, crossSwitchProbes: 0, crossSwitchRecalled: 0, byDistance: {} },
+    switches: 0,
+    windows: {},
+    memory: { harnessRss: {}, threadHeap: {}, targetSource: 'none', target: {}, targetPerCycle: {} },
+  };
 }

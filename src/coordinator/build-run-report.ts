@@ -1,0 +1,62 @@
+/**
+ * Merged phase results -> the run's report. Shared by local runs and the distributed aggregator,
+ * so both produce the same report from the same results.
+ */
+import { hostname, platform } from 'node:os';
+import { evaluateCriterion } from '../shared/criteria';
+import type { ErrorPayload } from '../shared/errors';
+import type { Phase, Plan } from '../shared/plan-schema';
+import { REPORT_SCHEMA_VERSION, type PhaseReport, type RunReport } from '../shared/run-report';
+import { toolVersion } from '../shared/tool-version';
+import { emptyShardResult, type ShardResult } from '../shared/shard-result';
+import { computePhaseMetrics } from './compute-phase-metrics';
+
+export interface PhaseOutcomeInput {
+  phase: Phase;
+  /** The phase's shard results merged; null when no shard finished. */
+  merged: ShardResult | null;
+  error: ErrorPayload | null;
+}
+
+/** One phase's report: metrics from the merged result, every criterion judged on them. */
+export function buildPhaseReport({ phase, merged, error }: PhaseOutcomeInput): PhaseReport {
+  const metrics = computePhaseMetrics(merged ?? emptyShardResult(phase.load.concurrency), phase);
+  const criteria = phase.criteria.map((criterion) => evaluateCriterion(criterion, metrics));
+  return {
+    name: phase.name,
+    scenario: phase.scenario,
+    models: [...phase.models],
+    passed: error === null && criteria.every((criterion) => criterion.passed),
+    error,
+    metrics,
+    criteria,
+    shards: merged?.shards ?? [],
+  };
+}
+
+export interface RunReportInput {
+  runId: string;
+  plan: Plan;
+  source: string;
+  mode: RunReport['mode'];
+  startedAt: Date;
+  finishedAt: Date;
+  phases: PhaseOutcomeInput[];
+}
+
+export function buildRunReport(input: RunReportInput): RunReport {
+  const phases = input.phases.map(buildPhaseReport);
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    runId: input.runId,
+    plan: { name: input.plan.name, ...(input.plan.description ? { description: input.plan.description } : {}), seed: input.plan.seed, source: input.source },
+    resolvedPlan: input.plan,
+    tool: { name: 'grym-perf', version: toolVersion(), node: process.version, host: hostname(), platform: `${platform()}-${process.arch}` },
+    mode: input.mode,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    durationMs: input.finishedAt.getTime() - input.startedAt.getTime(),
+    passed: phases.every((phase) => phase.passed),
+    phases,
+  };
+}

@@ -4,7 +4,7 @@
  */
 import { findPlantedFacts, forgottenAnswerText, probedKey, recallAnswerText } from '../shared/context-probe';
 import { retainedMessages, type ChatMessage } from './context-window';
-import { createRandom, hash32 } from './seeded-random';
+import { createRandom, hash32 } from '../shared/seeded-random';
 
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november', 'oscar', 'papa', 'quebec', 'romeo', 'sierra', 'tango', 'uniform', 'victor', 'whiskey', 'xray', 'yankee', 'zulu'];
 

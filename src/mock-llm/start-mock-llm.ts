@@ -11,7 +11,7 @@ import type { MockModelConfig, MockServerConfig } from '../shared/plan-schema';
 import { composeAnswer, type Answer } from './compose-answer';
 import { promptTokens, type ChatMessage } from './context-window';
 import { ModelResidency } from './model-residency';
-import { hash32 } from './seeded-random';
+import { hash32 } from '../shared/seeded-random';
 
 export interface MockStats {
   requests: number;

@@ -1,0 +1,36 @@
+/**
+ * The `model-switch` scenario: one conversation carried across models, `requestsPerModel`
+ * sequential requests to each model in turn, `cycles` times. The first request of every segment
+ * after the first pays the switch; the rest are warm. Facts planted on one model and probed on
+ * another measure whether context survives the switch. Target memory is read at the end of each
+ * cycle, when the same model is loaded, so growth between cycles is a leak and not a model size.
+ */
+import { deriveSeed } from '../../shared/shard-task';
+import { Conversation } from '../conversation';
+import type { ScenarioContext } from './scenario-context';
+
+export async function runModelSwitch(context: ScenarioContext): Promise<void> {
+  const { task, recorder, target } = context;
+  const phase = task.phase;
+  let conversationNumber = 0;
+  let conversation = new Conversation(phase, deriveSeed(task.seed, conversationNumber));
+  let segment = 0;
+  for (let cycle = 0; cycle < phase.switch.cycles; cycle++) {
+    for (const model of phase.models) {
+      for (let index = 0; index < phase.switch.requestsPerModel; index++) {
+        if (conversation.finished) conversation = new Conversation(phase, deriveSeed(task.seed, ++conversationNumber));
+        const role = index > 0 ? 'warm' : segment > 0 ? 'switch' : 'plain';
+        const turn = conversation.next(model);
+        recorder.started();
+        const outcome = await target.send({ model, messages: turn.messages, maxTokens: phase.conversation.maxTokens });
+        const probe = conversation.accept(turn, outcome, model);
+        recorder.record(outcome, role);
+        if (probe) recorder.recordProbe(probe);
+        context.onRequestDone();
+      }
+      segment++;
+    }
+    const bytes = await context.readTargetMemory?.();
+    if (bytes !== undefined && bytes !== null) context.targetPerCycle.push({ tMs: Date.now() - task.startAtMs, bytes });
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The Piscina pool that runs slices. From source (jest, tsx) the thread file is TypeScript, which
+ * Node 20 cannot load by itself, so threads get tsx as a loader; from dist they load the JS file.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+export function createWorkerPool(options: { threads?: number } = {}): Piscina {
+  const threads = options.threads ?? defaultThreads();
+  const fromSource = __filename.endsWith('.ts');
+  return new Piscina({
+    filename: join(__dirname, fromSource ? 'slice-thread.ts' : 'slice-thread.js'),
+    minThreads: threads,
+    // Shards of one phase run side by side; extra threads start rather than queue a shard behind another.
+    maxThreads: Math.max(threads, 16),
+    idleTimeout: 60_000,
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+  });
+}
+
+/** Loads the thread module in every thread now, so the first phase does not pay for it. */
+export async function warmWorkerPool(pool: Piscina, threads: number): Promise<void> {
+  await Promise.all(Array.from({ length: threads }, () => pool.run({ type: 'ping' })));
+}

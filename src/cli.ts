@@ -7,15 +7,13 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { hostname } from 'node:os';
 import { createProgressReporter, loadPlanFile, loadPlanWithInput, renderSummary, resolveTarget, runPlan, writeReports, type ProgressReporter } from './coordinator';
-import { fetchRunReport, startControlWorker, submitRun, watchRun } from './coordinator/distributed';
-import { dashboardCredentialsFromEnv, startDashboard } from './dashboard';
 import { DEFAULT_MOCK_CONFIG, startMockLlm } from './mock-llm';
 import { GrymError, UsageError } from './shared/errors';
 import type { Plan } from './shared/plan-schema';
 import { DEFAULT_PREFIX, redactRedisUrl } from './shared/queue-layout';
 import type { RunReport } from './shared/run-report';
 import { toolVersion } from './shared/tool-version';
-import { createLocalExecutor, startShardWorker } from './worker';
+import { createLocalExecutor } from './worker';
 
 export const EXIT = { passed: 0, failed: 1, usage: 2, internal: 3 } as const;
 
@@ -75,8 +73,12 @@ async function finish(report: RunReport, outDir: string): Promise<number> {
   return report.passed ? EXIT.passed : EXIT.failed;
 }
 
+// The distributed parts (BullMQ, express, bull-board) load only for the commands that use them.
+const distributed = (): typeof import('./coordinator/distributed') => require('./coordinator/distributed');
+
 async function runDistributed(plan: Plan, input: unknown, planPath: string, options: RunOptions, progress: ProgressReporter): Promise<number> {
   const redisUrl = requireRedis(options.redis);
+  const { submitRun, watchRun } = distributed();
   if (plan.target.mock && options.detach) {
     throw new UsageError(`${planPath} tests the in-process mock, which lives only as long as this command: drop --detach, or run \`grym-perf mock-llm\` and point target.baseUrl at it`);
   }
@@ -153,6 +155,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(new Option('--lock-duration <ms>', 'time after which a dead worker\'s shard is handed to another').argParser(positiveInt).default(30_000))
     .action(async (options: { redis?: string; prefix: string; concurrency: number; threads?: number; name?: string; lockDuration: number }) => {
       const redisUrl = requireRedis(options.redis);
+      const { startShardWorker } = (require('./worker/queue/shard-worker') as typeof import('./worker/queue/shard-worker'));
+      const { startControlWorker } = distributed();
       const name = options.name ?? `${hostname()}-${process.pid}`;
       const log = (line: string) => console.log(`${new Date().toISOString()} ${name} ${line}`);
       const shardWorker = await startShardWorker({ redisUrl, prefix: options.prefix, concurrency: options.concurrency, threads: options.threads, name, lockDurationMs: options.lockDuration, log });
@@ -176,6 +180,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(prefixOption())
     .option('--out <dir>', 'directory for report.json and report.md', 'reports/latest')
     .action(async (runId: string, options: { redis?: string; prefix: string; out: string }) => {
+      const { fetchRunReport } = distributed();
       const found = await fetchRunReport({ redisUrl: requireRedis(options.redis), prefix: options.prefix, runId });
       if (!found.report) {
         console.error(`run ${runId} is ${found.state}: its report is not ready yet`);
@@ -196,6 +201,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option('--no-aggregate', 'do not aggregate finished runs in this process')
     .action(async (options: { redis?: string; prefix: string; port: number; host: string; writable?: boolean; aggregate: boolean }) => {
       const redisUrl = requireRedis(options.redis);
+      const { dashboardCredentialsFromEnv, startDashboard } = (require('./dashboard') as typeof import('./dashboard'));
+      const { startControlWorker } = distributed();
       const credentials = dashboardCredentialsFromEnv(process.env);
       const dashboard = await startDashboard({ redisUrl, prefix: options.prefix, host: options.host, port: options.port, readOnly: options.writable !== true, credentials });
       const control = options.aggregate ? await startControlWorker({ redisUrl, prefix: options.prefix, name: `dashboard-${process.pid}` }) : undefined;

@@ -41,11 +41,11 @@ export interface RunReportInput {
   mode: RunReport['mode'];
   startedAt: Date;
   finishedAt: Date;
-  phases: PhaseOutcomeInput[];
+  phases: PhaseReport[];
 }
 
 export function buildRunReport(input: RunReportInput): RunReport {
-  const phases = input.phases.map(buildPhaseReport);
+  const phases = input.phases;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     runId: input.runId,

@@ -15,7 +15,7 @@ import { queueLayout, shardJobId } from '../../shared/queue-layout';
 import { connectRedis } from '../../shared/redis-connection';
 import { mergeShardResults, type ShardResult } from '../../shared/shard-result';
 import type { RunReport } from '../../shared/run-report';
-import { buildRunReport } from '../build-run-report';
+import { buildPhaseReport, buildRunReport } from '../build-run-report';
 import { renderMarkdownReport } from '../write-reports';
 import type { PhaseChainValue, PhaseOutcome } from './phase-outcome';
 
@@ -105,7 +105,7 @@ export async function startControlWorker(options: ControlWorkerOptions): Promise
       finishedAt: new Date(),
       phases: plan.phases.map((phase, index) => {
         const outcome = outcomes.find((candidate) => candidate.phaseIndex === index);
-        return { phase, merged: outcome?.merged ?? null, error: outcome?.error ?? (outcome ? null : { code: 'GRYM_ERR_SHARD_FAILED', message: 'phase did not run' }) };
+        return buildPhaseReport({ phase, merged: outcome?.merged ?? null, error: outcome?.error ?? (outcome ? null : { code: 'GRYM_ERR_SHARD_FAILED', message: 'phase did not run' }) });
       }),
     });
     for (const line of renderMarkdownReport(report).split('\n')) await job.log(line);

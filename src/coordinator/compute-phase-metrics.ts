@@ -1,0 +1,111 @@
+/**
+ * Merged shard results -> the metrics of a phase. Percentiles come from the merged histograms,
+ * never from averaging shards' percentiles. Definitions are the README's "Metrics" table.
+ */
+import { mergeEncoded, summarize } from '../shared/histogram';
+import type { MemorySample, PhaseMetrics } from '../shared/phase-metrics';
+import type { Phase } from '../shared/plan-schema';
+import type { ShardResult } from '../shared/shard-result';
+
+const TIMELINE_POINTS = 300;
+
+function ratio(part: number, whole: number): number | null {
+  return whole > 0 ? part / whole : null;
+}
+
+function mean(values: number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** Mean of the last three samples minus mean of the first three: robust to one noisy reading. */
+function seriesGrowth(samples: MemorySample[]): number | null {
+  if (samples.length < 2) return null;
+  const edge = Math.min(3, Math.floor(samples.length / 2));
+  return mean(samples.slice(-edge).map((s) => s.bytes)) - mean(samples.slice(0, edge).map((s) => s.bytes));
+}
+
+function maxOf(values: Array<number | null>): number | null {
+  const present = values.filter((value): value is number => value !== null);
+  return present.length > 0 ? Math.max(...present) : null;
+}
+
+/** All series on one timeline, thinned to a fixed number of points for reports and graphs. */
+function timeline(series: Record<string, MemorySample[]>): MemorySample[] {
+  const all = Object.values(series).flat().sort((a, b) => a.tMs - b.tMs);
+  if (all.length <= TIMELINE_POINTS) return all;
+  const step = all.length / TIMELINE_POINTS;
+  return Array.from({ length: TIMELINE_POINTS }, (_, index) => all[Math.floor(index * step)] as MemorySample);
+}
+
+/**
+ * Stability: the share of measurement windows in which the target completed requests, kept its
+ * failure share at or under `maxErrorRate`, and completed at least `minThroughputRatio` of the
+ * median window's requests. Windows run from the first to the last one with completions (empty
+ * windows in between count, as stalls); the last, partial window is left out when there are 3+.
+ */
+export function computeStability(windows: ShardResult['windows'], phase: Phase): PhaseMetrics['stability'] {
+  const { window: windowMs, maxErrorRate, minThroughputRatio } = phase.stability;
+  const indices = Object.keys(windows).map(Number);
+  if (indices.length === 0) return { value: null, windows: 0, stableWindows: 0, windowMs };
+  const first = Math.min(...indices);
+  let last = Math.max(...indices);
+  if (last - first + 1 >= 3) last--;
+  const counts = Array.from({ length: last - first + 1 }, (_, offset) => windows[String(first + offset)] ?? { ok: 0, errors: 0 });
+  const sortedOk = counts.map((count) => count.ok).sort((a, b) => a - b);
+  const medianOk = sortedOk[Math.floor((sortedOk.length - 1) / 2)] as number;
+  const stable = counts.filter((count) => {
+    const total = count.ok + count.errors;
+    return total > 0 && count.errors / total <= maxErrorRate && count.ok >= minThroughputRatio * medianOk;
+  }).length;
+  return { value: stable / counts.length, windows: counts.length, stableWindows: stable, windowMs };
+}
+
+export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMetrics {
+  const summary = (name: keyof ShardResult['histograms']) => summarize(mergeEncoded([merged.histograms[name]]));
+  const { ok, errors, byClass } = merged.requests;
+  const durationMs = merged.firstStartMs !== null && merged.lastEndMs !== null ? merged.lastEndMs - merged.firstStartMs : 0;
+  const seconds = durationMs / 1000;
+  const time = summary('switchUs');
+  const warm = summary('warmUs');
+  const { tokens, context, memory } = merged;
+
+  const rssSeries = Object.values(memory.harnessRss);
+  const targetSeries = Object.values(memory.target);
+  const perCycle = Object.values(memory.targetPerCycle).filter((series) => series.length >= 2);
+  const targetGrowth = perCycle.length > 0 ? maxOf(perCycle.map((series) => (series.at(-1) as MemorySample).bytes - (series[0] as MemorySample).bytes)) : maxOf(targetSeries.map(seriesGrowth));
+
+  return {
+    durationMs,
+    requests: { total: ok + errors, ok, errors, errorRate: ratio(errors, ok + errors), byClass },
+    throughput: { requestsPerSecond: seconds > 0 ? ok / seconds : null, outputTokensPerSecond: seconds > 0 ? tokens.output / seconds : null },
+    latency: { e2e: summary('e2eUs'), ttft: summary('ttftUs'), tpot: summary('tpotUs'), itl: summary('itlUs') },
+    tokens: {
+      output: tokens.output,
+      input: tokens.input,
+      source: tokens.fromServer > 0 ? (tokens.estimated > 0 ? 'mixed' : 'server') : tokens.estimated > 0 ? 'estimated' : 'none',
+    },
+    concurrency: { requested: phase.scenario === 'model-switch' ? 1 : phase.load.concurrency, mean: durationMs > 0 ? merged.concurrency.inFlightIntegralMs / durationMs : null, peak: merged.concurrency.peak },
+    context: {
+      probes: context.probes,
+      recalled: context.recalled,
+      preservation: ratio(context.recalled, context.probes),
+      crossSwitchProbes: context.crossSwitchProbes,
+      crossSwitchRecalled: context.crossSwitchRecalled,
+      accuracy: ratio(context.crossSwitchRecalled, context.crossSwitchProbes),
+      byDistance: Object.entries(context.byDistance)
+        .map(([distance, counts]) => ({ distance: Number(distance), ...counts }))
+        .sort((a, b) => a.distance - b.distance),
+    },
+    switch: { count: merged.switches, time, warm, penaltyP50: time && warm ? time.p50 - warm.p50 : null },
+    memory: {
+      harness: {
+        rssPeak: maxOf(rssSeries.flat().map((s) => s.bytes)),
+        rssGrowth: maxOf(rssSeries.map(seriesGrowth)),
+        heapPeak: maxOf(Object.values(memory.threadHeap).flat().map((s) => s.bytes)),
+        samples: timeline(memory.harnessRss),
+      },
+      target: { source: memory.targetSource, peak: maxOf(targetSeries.flat().map((s) => s.bytes)), growth: targetGrowth, samples: timeline(memory.target) },
+    },
+    stability: computeStability(merged.windows, phase),
+  };
+}

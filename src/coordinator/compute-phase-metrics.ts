@@ -69,8 +69,10 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
   const warm = summary('warmUs');
   const { tokens, context, memory } = merged;
 
-  const rssSeries = Object.values(memory.harnessRss);
-  const targetSeries = Object.values(memory.target);
+  // Growth is judged over the measured part only: before it, models are still loading.
+  const measured = (series: Record<string, MemorySample[]>) => Object.values(series).map((samples) => samples.filter((sample) => sample.tMs >= phase.load.warmup));
+  const rssSeries = measured(memory.harnessRss);
+  const targetSeries = measured(memory.target);
   const perCycle = Object.values(memory.targetPerCycle).filter((series) => series.length >= 2);
   const targetGrowth = perCycle.length > 0 ? maxOf(perCycle.map((series) => (series.at(-1) as MemorySample).bytes - (series[0] as MemorySample).bytes)) : maxOf(targetSeries.map(seriesGrowth));
 

@@ -211,6 +211,9 @@ export const phaseSchema = z
     if (phase.scenario === 'model-switch' && new Set(phase.models).size < 2) {
       ctx.addIssue({ code: 'custom', path: ['models'], message: `needs at least two different models to switch between (got ${JSON.stringify(phase.models)})` });
     }
+    if (phase.load.requests !== undefined && phase.load.requests < phase.shards) {
+      ctx.addIssue({ code: 'custom', path: ['load', 'requests'], message: `must be >= shards (${phase.shards}) so that every shard sends at least one request (got ${phase.load.requests})` });
+    }
     if (phase.context.facts > 0 && phase.context.facts + phase.context.minDistance > phase.conversation.turns) {
       ctx.addIssue({
         code: 'custom',

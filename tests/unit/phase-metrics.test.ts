@@ -1,0 +1,101 @@
+import { computePhaseMetrics, computeStability } from '../../src/coordinator/compute-phase-metrics';
+import { createHistogram, encodeHistogram } from '../../src/shared/histogram';
+import { parsePlan } from '../../src/shared/parse-plan';
+import { emptyShardResult, mergeShardResults, type ShardResult } from '../../src/shared/shard-result';
+
+const phase = parsePlan(
+  'name: p\ntarget: { baseUrl: "http://127.0.0.1:1/v1" }\nphases: [{ name: a, scenario: requests, models: [m], load: { concurrency: 4, duration: 10s, warmup: 1s } }]',
+).phases[0]!;
+
+/** A shard that recorded the given e2e latencies (ms), all successful. */
+function shardWith(latenciesMs: number[], extra: Partial<ShardResult> = {}): ShardResult {
+  const histogram = createHistogram();
+  for (const ms of latenciesMs) histogram.recordValue(ms * 1000);
+  const result = emptyShardResult(2);
+  result.histograms.e2eUs = encodeHistogram(histogram);
+  result.requests.ok = latenciesMs.length;
+  return { ...result, ...extra };
+}
+
+describe('phase metrics', () => {
+  test('percentiles come from merged histograms, exactly as if recorded in one place', () => {
+    const fast = Array.from({ length: 90 }, (_, i) => 100 + i); // 100..189 ms
+    const slow = Array.from({ length: 10 }, (_, i) => 1000 + i * 100); // 1000..1900 ms
+    const merged = computePhaseMetrics(mergeShardResults([shardWith(fast), shardWith(slow)]), phase);
+    const single = computePhaseMetrics(shardWith([...fast, ...slow]), phase);
+    expect(merged.latency.e2e).toEqual(single.latency.e2e);
+    expect(merged.latency.e2e!.count).toBe(100);
+    // Averaging the shards' p95s would give ~(189+1900)/2; the true p95 is in the slow tail.
+    expect(merged.latency.e2e!.p95).toBeGreaterThanOrEqual(1400);
+    expect(merged.latency.e2e!.p95).toBeLessThanOrEqual(1501);
+    // The 50th of 100 values is 149 ms; HdrHistogram keeps 3 significant digits.
+    expect(Math.abs(merged.latency.e2e!.p50 - 149)).toBeLessThan(0.2);
+  });
+
+  test('rates, error rate, concurrency and context ratios follow their definitions', () => {
+    const shard = shardWith([100, 200], {
+      firstStartMs: 1_000,
+      lastEndMs: 3_000,
+      requests: { ok: 18, errors: 2, byClass: { http_500: 2 } },
+      concurrency: { requested: 4, inFlightIntegralMs: 7_000, peak: 4 },
+      context: { probes: 10, recalled: 7, crossSwitchProbes: 4, crossSwitchRecalled: 4, byDistance: { '3': { probes: 6, recalled: 6 }, '9': { probes: 4, recalled: 1 } } },
+      tokens: { output: 400, input: 1000, fromServer: 18, estimated: 0 },
+    });
+    const metrics = computePhaseMetrics(shard, phase);
+    expect(metrics.durationMs).toBe(2_000);
+    expect(metrics.throughput.requestsPerSecond).toBe(9);
+    expect(metrics.throughput.outputTokensPerSecond).toBe(200);
+    expect(metrics.requests).toEqual({ total: 20, ok: 18, errors: 2, errorRate: 0.1, byClass: { http_500: 2 } });
+    expect(metrics.concurrency).toEqual({ requested: 4, mean: 3.5, peak: 4 });
+    expect(metrics.context.preservation).toBe(0.7);
+    expect(metrics.context.accuracy).toBe(1);
+    expect(metrics.context.byDistance).toEqual([
+      { distance: 3, probes: 6, recalled: 6 },
+      { distance: 9, probes: 4, recalled: 1 },
+    ]);
+    expect(metrics.tokens.source).toBe('server');
+  });
+
+  test('memory growth uses the measured part, and the same-model cycle samples for switches', () => {
+    const shard = shardWith([100]);
+    shard.memory.target = { w: [{ tMs: -50, bytes: 0 }, { tMs: 1000, bytes: 5e9 }, { tMs: 1500, bytes: 5e9 }, { tMs: 2000, bytes: 5.2e9 }] };
+    shard.memory.harnessRss = { w: [{ tMs: 1000, bytes: 100e6 }, { tMs: 2000, bytes: 100e6 }] };
+    const metrics = computePhaseMetrics(shard, phase);
+    expect(metrics.memory.target.peak).toBe(5.2e9);
+    // Mean of the last vs the first samples of the measured part; the load before it does not count.
+    expect(metrics.memory.target.growth).toBeCloseTo(0.2e9, -3);
+    shard.memory.targetPerCycle = { w: [{ tMs: 1, bytes: 8e9 }, { tMs: 2, bytes: 8.05e9 }, { tMs: 3, bytes: 8.1e9 }] };
+    expect(computePhaseMetrics(shard, phase).memory.target.growth).toBeCloseTo(0.1e9, -3);
+  });
+});
+
+describe('stability', () => {
+  const steady = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [String(i), { ok: 10, errors: 0 }]));
+
+  test('steady windows are all stable (the partial last window is left out)', () => {
+    expect(computeStability(steady(11), phase)).toEqual({ value: 1, windows: 10, stableWindows: 10, windowMs: 1000 });
+  });
+
+  test('a stall (a window with no completions) is unstable even without errors', () => {
+    const windows = steady(11);
+    delete windows['4'];
+    expect(computeStability(windows, phase).value).toBeCloseTo(0.9);
+  });
+
+  test('an error burst above the window error share is unstable', () => {
+    const windows = steady(11);
+    windows['2'] = { ok: 9, errors: 1 };
+    expect(computeStability(windows, phase)).toMatchObject({ stableWindows: 9, windows: 10 });
+  });
+
+  test('a throughput collapse below half the median window is unstable', () => {
+    const windows = steady(11);
+    windows['6'] = { ok: 4, errors: 0 };
+    windows['7'] = { ok: 5, errors: 0 };
+    expect(computeStability(windows, phase).stableWindows).toBe(9);
+  });
+
+  test('no windows, no verdict', () => {
+    expect(computeStability({}, phase).value).toBeNull();
+  });
+});

@@ -41,9 +41,9 @@ export function isRecalled(answer: string, fact: Fact): boolean {
   return new RegExp(`\\b${escaped}\\b`, 'i').test(answer);
 }
 
-/** The mock's answers, fixed so that tests and reports can read them. */
+/** The mock's answers, fixed so that tests and reports can read them. The probe asks for the code word only. */
 export function recallAnswerText(fact: Fact): string {
-  return `The code word for ${fact.key} is ${fact.value}.`;
+  return fact.value;
 }
 
 export function forgottenAnswerText(key: string): string {

@@ -1,0 +1,193 @@
+/**
+ * The worker side against the mock over real HTTP, in real Piscina threads: target contract,
+ * failures counted by class, scenarios, exact merging across threads and timing accuracy.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startMockLlm, type MockLlmServer } from '../../src/mock-llm';
+import { computePhaseMetrics } from '../../src/coordinator/compute-phase-metrics';
+import { parsePlan } from '../../src/shared/parse-plan';
+import type { Phase } from '../../src/shared/plan-schema';
+import { mergeShardResults } from '../../src/shared/shard-result';
+import type { ResolvedTarget, ShardTask } from '../../src/shared/shard-task';
+import { createLocalExecutor } from '../../src/worker';
+import { createOpenAiTarget } from '../../src/worker/targets/openai-target';
+import { freePort } from '../helpers/redis-server';
+
+// Scenarios run real load for a few seconds each on a 2-core machine.
+jest.setTimeout(60_000);
+
+const plan = parsePlan(`
+name: worker-test
+target:
+  mock:
+    seed: 4
+    models:
+      - { name: timed, ttft: 50ms, tokensPerSecond: 100, loadTime: 200ms, contextWindowTokens: 4096 }
+      - { name: second, ttft: 20ms, tokensPerSecond: 400, loadTime: 300ms, contextWindowTokens: 4096 }
+      - { name: narrow, ttft: 5ms, tokensPerSecond: 2000, loadTime: 0ms, contextWindowTokens: 120 }
+      - { name: broken, ttft: 1ms, tokensPerSecond: 2000, loadTime: 0ms, errorRate: 100% }
+phases:
+  - { name: held, scenario: requests, models: [timed], load: { concurrency: 6, duration: 3s, warmup: 500ms }, conversation: { turns: 6, promptTokens: 8, maxTokens: 11 } }
+  - { name: capped, scenario: requests, models: [timed], load: { concurrency: 4, requests: 40 }, conversation: { turns: 4, promptTokens: 4, maxTokens: 3 } }
+  - { name: fits, scenario: requests, models: [narrow], load: { concurrency: 2, requests: 30 }, conversation: { turns: 6, promptTokens: 2, maxTokens: 2 }, context: { facts: 2, minDistance: 2 } }
+  - { name: forgets, scenario: requests, models: [narrow], load: { concurrency: 2, requests: 60 }, conversation: { turns: 12, promptTokens: 12, maxTokens: 6 }, context: { facts: 3, minDistance: 2 } }
+  - { name: switching, scenario: model-switch, models: [timed, second], switch: { cycles: 3, requestsPerModel: 3 }, conversation: { turns: 18, promptTokens: 4, maxTokens: 11 }, context: { facts: 3, minDistance: 4 } }
+  - { name: failing, scenario: requests, models: [broken], load: { concurrency: 2, requests: 20 } }
+`);
+
+let mock: MockLlmServer;
+let target: ResolvedTarget;
+const executor = createLocalExecutor({ threads: 2 });
+
+beforeAll(async () => {
+  mock = await startMockLlm(plan.target.mock!);
+  target = { kind: 'openai', baseUrl: `${mock.url}/v1`, stream: true, requestTimeoutMs: 5000, memory: { source: 'ollama-ps', url: mock.url } };
+});
+
+afterAll(async () => {
+  await executor.close();
+  await mock.close();
+});
+
+function phaseNamed(name: string): Phase {
+  return plan.phases.find((phase) => phase.name === name)!;
+}
+
+async function runPhase(name: string, overrides: Partial<ShardTask> = {}) {
+  const phase = phaseNamed(name);
+  const task: ShardTask = {
+    runId: 'r',
+    planName: plan.name,
+    seed: 7,
+    phaseIndex: 0,
+    phase,
+    target,
+    shardIndex: 0,
+    shardCount: 1,
+    concurrency: phase.load.concurrency,
+    ...(phase.load.requests ? { requests: phase.load.requests } : {}),
+    startAtMs: Date.now() + 50,
+    ...overrides,
+  };
+  const results = await executor.runPhase([task]);
+  return { results, metrics: computePhaseMetrics(mergeShardResults(results), phase) };
+}
+
+describe('OpenAI target', () => {
+  const send = (t: ResolvedTarget, model = 'timed') => createOpenAiTarget(t, 1).send({ model, messages: [{ role: 'user', content: 'hello' }], maxTokens: 5 });
+
+  test('streaming: TTFT is the first content chunk (not the role chunk), tokens from usage', async () => {
+    const outcome = await send(target);
+    if (!outcome.ok) throw new Error(outcome.message);
+    expect(outcome.usageFromServer).toBe(true);
+    expect(outcome.outputTokens).toBe(5);
+    expect(outcome.contentChunkTimesMs).toHaveLength(5);
+    // The role chunk comes at once; the first content only after the model's 50 ms.
+    expect(outcome.firstContentMs! - outcome.startMs).toBeGreaterThanOrEqual(49);
+  });
+
+  test('non-streaming: content and usage, no TTFT', async () => {
+    const outcome = await send({ ...target, stream: false });
+    expect(outcome).toMatchObject({ ok: true, firstContentMs: null, outputTokens: 5, usageFromServer: true });
+  });
+
+  test('failures are classified and returned, never thrown', async () => {
+    const closedPort = await freePort();
+    expect(await send({ ...target, baseUrl: `http://127.0.0.1:${closedPort}/v1` })).toMatchObject({ ok: false, errorClass: 'connection_refused' });
+    expect(await send(target, 'broken')).toMatchObject({ ok: false, errorClass: 'http_500' });
+    expect(await send(target, 'no-such-model')).toMatchObject({ ok: false, errorClass: 'http_404' });
+    expect(await send({ ...target, requestTimeoutMs: 20 })).toMatchObject({ ok: false, errorClass: 'timeout' });
+  });
+
+  test('a stream cut off mid-way or with broken frames is a malformed response', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('data: {"choices":[{"delta":{"content":"half"}}]}\n\n');
+      response.end('data: {not json\n\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect(await send({ ...target, baseUrl: `http://127.0.0.1:${port}/v1` })).toMatchObject({ ok: false, errorClass: 'malformed_response' });
+    } finally {
+      server.close();
+    }
+  });
+
+  test('the API key is read from the named environment variable and sent as a bearer token', async () => {
+    let seen: string | undefined;
+    const server = createServer((request, response) => {
+      seen = request.headers.authorization;
+      response.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    process.env.GRYM_TEST_KEY = 'sk-test-123';
+    try {
+      await send({ ...target, apiKeyEnv: 'GRYM_TEST_KEY', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` });
+      expect(seen).toBe('Bearer sk-test-123');
+    } finally {
+      delete process.env.GRYM_TEST_KEY;
+      server.close();
+    }
+  });
+});
+
+describe('scenarios in real threads', () => {
+  test('requests: concurrency is held at N (closed loop), and TTFT / e2e medians match the mock within a few ms', async () => {
+    const { results, metrics } = await runPhase('held');
+    expect(results[0]!.shards[0]!.threads).toBe(2);
+    expect(metrics.concurrency.peak).toBe(6);
+    expect(metrics.concurrency.mean).toBeGreaterThan(5.8);
+    // ttft 50 ms; e2e = 50 + 10 tokens / 100 per s = 150 ms.
+    expect(metrics.latency.ttft!.p50).toBeGreaterThanOrEqual(49.5);
+    expect(metrics.latency.ttft!.p50).toBeLessThan(56);
+    expect(metrics.latency.e2e!.p50).toBeGreaterThanOrEqual(149.5);
+    expect(metrics.latency.e2e!.p50).toBeLessThan(158);
+    expect(metrics.latency.itl!.p50).toBeGreaterThan(9);
+    expect(metrics.latency.itl!.p50).toBeLessThan(11.5);
+    expect(metrics.tokens.source).toBe('server');
+    expect(metrics.stability.value).toBe(1);
+  });
+
+  test('two threads merge exactly: counts add up and a request cap is met precisely', async () => {
+    const { results, metrics } = await runPhase('capped');
+    expect(metrics.requests.total).toBe(40);
+    expect(metrics.latency.e2e!.count).toBe(40);
+    expect(results[0]!.memory.threadHeap).toEqual(expect.any(Object));
+    expect(Object.keys(results[0]!.memory.threadHeap)).toHaveLength(2);
+  });
+
+  test('context preservation is 100 % when conversations fit the window', async () => {
+    const { metrics } = await runPhase('fits');
+    expect(metrics.context.probes).toBeGreaterThan(5);
+    expect(metrics.context.preservation).toBe(1);
+  });
+
+  test('context preservation drops below 100 % when conversations outgrow the window, most at long distances', async () => {
+    const { metrics } = await runPhase('forgets');
+    expect(metrics.context.probes).toBeGreaterThan(5);
+    expect(metrics.context.preservation).toBeLessThan(1);
+    const longest = metrics.context.byDistance.at(-1)!;
+    expect(longest.recalled).toBeLessThan(longest.probes);
+  });
+
+  test('model-switch: switch time = load time + warm latency, penalty positive, context carried across the switch', async () => {
+    const { metrics } = await runPhase('switching');
+    expect(metrics.switch.count).toBe(5);
+    expect(metrics.requests.total).toBe(18);
+    // Switching to `timed` costs 200 + 150 ms, to `second` 300 + 45 ms: both about 345-350 ms.
+    expect(metrics.switch.time!.p50).toBeGreaterThan(340);
+    expect(metrics.switch.time!.p50).toBeLessThan(380);
+    expect(metrics.switch.penaltyP50).toBeGreaterThan(150);
+    expect(metrics.context.crossSwitchProbes).toBeGreaterThan(0);
+    expect(metrics.context.accuracy).toBe(1);
+    expect(metrics.memory.target.peak).toBeGreaterThan(0);
+  });
+
+  test('a target that fails every request: errors counted by class, the phase completes', async () => {
+    const { metrics } = await runPhase('failing');
+    expect(metrics.requests).toMatchObject({ total: 20, ok: 0, errors: 20, errorRate: 1, byClass: { http_500: 20 } });
+    expect(metrics.stability.value).toBe(0);
+  });
+});

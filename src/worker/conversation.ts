@@ -71,7 +71,7 @@ export class Conversation {
   }
 
   /** The messages of the next turn (history plus the new user message). */
-  next(model: string): Turn {
+  next(): Turn {
     // A fact whose planting turn failed never reached the model: probing it would score a miss.
     const scheduled = this.probes.get(this.turn);
     const probe = scheduled && this.plantedOn.has(scheduled.fact.key) ? scheduled : undefined;

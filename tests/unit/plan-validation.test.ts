@@ -2,7 +2,11 @@ import { stringify } from 'yaml';
 import { PlanInvalidError } from '../../src/shared/errors';
 import { parsePlan } from '../../src/shared/parse-plan';
 
-const validPlan = () => ({
+// Plans under test are loose JSON on purpose: the point is to write what the schema rejects.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+
+const validPlan = (): Json => ({
   name: 'demo',
   target: { mock: { models: [{ name: 'small' }, { name: 'large' }] } },
   phases: [
@@ -10,11 +14,11 @@ const validPlan = () => ({
   ],
 });
 
-type Edit = (plan: ReturnType<typeof validPlan> & Record<string, unknown>) => void;
-const phase = (plan: ReturnType<typeof validPlan>) => plan.phases[0] as Record<string, unknown> & { load: Record<string, unknown>; criteria: Record<string, string> };
+type Edit = (plan: Json) => void;
+const phase = (plan: Json): Json => plan.phases[0];
 
 function problemsOf(edit: Edit): string[] {
-  const plan = validPlan() as ReturnType<typeof validPlan> & Record<string, unknown>;
+  const plan = validPlan();
   edit(plan);
   try {
     parsePlan(stringify(plan), 'plan.yaml');
@@ -38,16 +42,16 @@ const rejected: Array<[string, Edit, string]> = [
   ['criterion without operator', (p) => { phase(p).criteria = { 'context.preservation': '95%' }; }, 'phases[0].criteria["context.preservation"]: condition must be an operator (<, <=, >, >=) and a value'],
   ['scenario misspelt', (p) => { phase(p).scenario = 'request'; }, 'phases[0].scenario: must be one of "requests", "model-switch" (got "request")'],
   ['model switch with one model', (p) => { phase(p).scenario = 'model-switch'; phase(p).models = ['small']; }, 'phases[0].models: needs at least two different models to switch between (got ["small"])'],
-  ['an API key where its variable name goes', (p) => { (p.target as Record<string, unknown>).apiKeyEnv = 'sk-abc123-secret'; }, 'target.apiKeyEnv: must be the NAME of an environment variable (such as OPENAI_API_KEY), never the key itself'],
+  ['an API key where its variable name goes', (p) => { p.target.apiKeyEnv = 'sk-abc123-secret'; }, 'target.apiKeyEnv: must be the NAME of an environment variable (such as OPENAI_API_KEY), never the key itself'],
   ['neither baseUrl nor mock', (p) => { p.target = {}; }, 'target.baseUrl: is required: give the server\'s URL'],
-  ['both baseUrl and mock', (p) => { (p.target as Record<string, unknown>).baseUrl = 'http://127.0.0.1:1/v1'; }, 'target.mock: cannot be combined with baseUrl'],
-  ['duplicate phase names', (p) => { p.phases.push({ ...p.phases[0]! }); }, 'phases[1].name: "baseline" is used by an earlier phase: phase names must be unique'],
+  ['both baseUrl and mock', (p) => { p.target.baseUrl = 'http://127.0.0.1:1/v1'; }, 'target.mock: cannot be combined with baseUrl'],
+  ['duplicate phase names', (p) => { p.phases.push({ ...p.phases[0] }); }, 'phases[1].name: "baseline" is used by an earlier phase: phase names must be unique'],
   ['a model the mock does not serve', (p) => { phase(p).models = ['huge']; }, 'phases[0].models[0]: "huge" is not served by target.mock (it serves small, large)'],
   ['more shards than conversations', (p) => { phase(p).shards = 3; }, 'phases[0].shards: must be <= load.concurrency (2)'],
   ['more facts than turns allow', (p) => { phase(p).context = { facts: 5, minDistance: 4 }; phase(p).conversation = { turns: 6 }; }, 'phases[0].context.facts: 5 facts probed at least 4 turns later need conversation.turns >= 9 (got 6)'],
   ['upper-case plan name', (p) => { p.name = 'Demo Plan'; }, 'name: must be lower-case letters, digits and dashes, such as "tdr-011" (got "Demo Plan")'],
   ['no phases', (p) => { p.phases = []; }, 'phases: needs at least 1 item (got 0)'],
-  ['error rate over 100 %', (p) => { (p.target as { mock: { models: Array<Record<string, unknown>> } }).mock.models[0]!.errorRate = '150%'; }, 'target.mock.models[0].errorRate: must be a percentage from "0%" to "100%" (got "150%")'],
+  ['error rate over 100 %', (p) => { p.target.mock.models[0].errorRate = '150%'; }, 'target.mock.models[0].errorRate: must be a percentage from "0%" to "100%" (got "150%")'],
 ];
 
 describe('plan validation', () => {

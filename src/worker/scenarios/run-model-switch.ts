@@ -20,7 +20,7 @@ export async function runModelSwitch(context: ScenarioContext): Promise<void> {
       for (let index = 0; index < phase.switch.requestsPerModel; index++) {
         if (conversation.finished) conversation = new Conversation(phase, deriveSeed(task.seed, ++conversationNumber));
         const role = index > 0 ? 'warm' : segment > 0 ? 'switch' : 'plain';
-        const turn = conversation.next(model);
+        const turn = conversation.next();
         recorder.started();
         const outcome = await target.send({ model, messages: turn.messages, maxTokens: phase.conversation.maxTokens });
         const probe = conversation.accept(turn, outcome, model);

@@ -28,7 +28,7 @@ export async function runRequests(context: ScenarioContext): Promise<void> {
           remaining--;
           recorder.started();
         }
-        const turn = conversation.next(model);
+        const turn = conversation.next();
         const outcome = await target.send({ model, messages: turn.messages, maxTokens: phase.conversation.maxTokens });
         const probe = conversation.accept(turn, outcome, model);
         if (measured) {

@@ -46,6 +46,8 @@ export const phaseJobSchema = z.strictObject({
   phaseName: z.string(),
   /** The shard jobs this phase fans out to, built by the coordinator. */
   shards: z.array(z.unknown()),
+  /** Where the phase job is: fanning out its shards, or merging their results. */
+  step: z.enum(['fan-out', 'merge']).default('fan-out'),
 });
 
 export const runJobSchema = z.strictObject({

@@ -26,7 +26,7 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
   // A model switch is one sequential conversation; other scenarios spread their conversations.
   const sliceCount = phase.scenario === 'model-switch' ? 1 : Math.max(1, Math.min(task.concurrency, options.maxSlices ?? defaultThreads()));
   const concurrencies = splitEvenly(task.concurrency, sliceCount);
-  const requests = task.requests === undefined ? undefined : splitEvenly(task.requests, sliceCount);
+  const firstLoops = concurrencies.map((_, index) => concurrencies.slice(0, index).reduce((sum, count) => sum + count, 0));
 
   const sampling = { intervalMs: phase.memory.interval, originEpochMs: task.startAtMs };
   const rss = startMemorySampler(() => process.memoryUsage().rss, sampling);
@@ -61,7 +61,7 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
           sliceIndex,
           sliceCount,
           concurrency,
-          ...(requests ? { requests: requests[sliceIndex] as number } : {}),
+          firstLoop: firstLoops[sliceIndex] as number,
           workerName: options.workerName,
           progressPort: port,
         };

@@ -21,8 +21,9 @@ export interface SliceTask {
   task: ShardTask;
   sliceIndex: number;
   sliceCount: number;
+  /** This slice's conversation loops: firstLoop .. firstLoop + concurrency - 1 of the shard's. */
   concurrency: number;
-  requests?: number;
+  firstLoop: number;
   /** Label of this worker process, for series names. */
   workerName: string;
   progressPort?: MessagePort;
@@ -40,7 +41,7 @@ export async function runSlice(slice: SliceTask): Promise<ShardResult> {
   const target = createTarget(task.target, slice.concurrency);
   const heap = startMemorySampler(() => process.memoryUsage().heapUsed, { intervalMs: phase.memory.interval, originEpochMs: task.startAtMs });
   const targetPerCycle: MemorySample[] = [];
-  const plannedRequests = slice.requests ?? (phase.scenario === 'model-switch' ? phase.switch.cycles * phase.models.length * phase.switch.requestsPerModel : undefined);
+  const plannedRequests = (task.requests === undefined ? undefined : (task.requests * slice.concurrency) / task.concurrency) ?? (phase.scenario === 'model-switch' ? phase.switch.cycles * phase.models.length * phase.switch.requestsPerModel : undefined);
   const plannedEndMs = phase.load.duration === undefined ? undefined : task.startAtMs + phase.load.warmup + phase.load.duration;
   let lastProgressMs = 0;
   const postProgress = (force = false) => {
@@ -60,7 +61,7 @@ export async function runSlice(slice: SliceTask): Promise<ShardResult> {
       sliceIndex: slice.sliceIndex,
       sliceCount: slice.sliceCount,
       concurrency: slice.concurrency,
-      requests: slice.requests,
+      firstLoop: slice.firstLoop,
       target,
       recorder,
       readTargetMemory: targetMemoryReader(task.target),

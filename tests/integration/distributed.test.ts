@@ -49,7 +49,7 @@ function readReport(dir: string): RunReport {
 
 async function stopAll(processes: CliProcess[]): Promise<void> {
   for (const child of processes) child.kill('SIGTERM');
-  await Promise.all(processes.map((child) => Promise.race([child.exited, new Promise((r) => setTimeout(r, 15_000))])));
+  await Promise.all(processes.map((child) => Promise.race([child.exited, new Promise((r) => setTimeout(r, 15_000).unref())])));
   for (const child of processes) child.kill('SIGKILL');
 }
 
@@ -183,7 +183,7 @@ test('Redis restarted during a run: workers and the CLI reconnect and the run co
   await new Promise((resolve) => setTimeout(resolve, 1000));
   await redis.start();
   const code = await run.exited;
-  expect(code).toBe(0);
+  expect({ code, output: run.output() }).toMatchObject({ code: 0 });
   expect(readReport(out).phases[0]!.metrics.requests.total).toBe(24);
   await stopAll([worker]);
 });

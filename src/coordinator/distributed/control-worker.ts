@@ -32,8 +32,6 @@ export interface ControlWorker {
   close(): Promise<void>;
 }
 
-type PhaseStep = 'fan-out' | 'merge';
-
 function isChainValue(value: unknown): value is PhaseChainValue {
   return typeof value === 'object' && value !== null && Array.isArray((value as PhaseChainValue).phases);
 }
@@ -50,8 +48,7 @@ export async function startControlWorker(options: ControlWorkerOptions): Promise
 
   const processPhase = async (job: Job, token?: string): Promise<PhaseChainValue> => {
     const data = phaseJobSchema.parse(job.data);
-    const step = ((job.data as { step?: PhaseStep }).step ?? 'fan-out') as PhaseStep;
-    if (step === 'fan-out') {
+    if (data.step === 'fan-out') {
       log(`phase ${data.phaseName} of ${data.runId}: starting ${data.shards.length} shard(s)`);
       await shardQueue.addBulk(
         data.shards.map((shard, shardIndex) => ({
@@ -68,7 +65,7 @@ export async function startControlWorker(options: ControlWorkerOptions): Promise
           },
         })),
       );
-      await job.updateData({ ...(job.data as object), step: 'merge' satisfies PhaseStep });
+      await job.updateData({ ...(job.data as object), step: 'merge' });
       if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
     }
 
@@ -123,7 +120,10 @@ export async function startControlWorker(options: ControlWorkerOptions): Promise
       throw error;
     }
   }, workerOptions);
-  for (const worker of [phaseWorker, runWorker]) worker.on('error', (error) => log(`control worker error: ${error.message}`));
+  for (const worker of [phaseWorker, runWorker]) {
+    worker.on('error', (error) => log(`control worker error: ${error.message}`));
+    worker.on('failed', (job, error) => log(`${job?.queueName ?? 'job'} ${job?.id ?? '?'} failed: ${error.message}`));
+  }
   await Promise.all([phaseWorker.waitUntilReady(), runWorker.waitUntilReady()]);
 
   let closing: Promise<void> | undefined;

@@ -14,7 +14,7 @@ import { connectRedis } from '../../shared/redis-connection';
 import type { ShardProgress, ShardTask } from '../../shared/shard-task';
 import type { ShardResult } from '../../shared/shard-result';
 import { runShard } from '../run-shard';
-import { createWorkerPool } from '../worker-pool';
+import { createWorkerPool, defaultThreads, warmWorkerPool } from '../worker-pool';
 import { waitAtStartBarrier } from './start-barrier';
 
 export interface ShardWorkerOptions {
@@ -45,7 +45,10 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   const name = options.name ?? `${hostname()}-${process.pid}`;
   const log = options.log ?? (() => undefined);
   const concurrency = options.concurrency ?? 1;
-  const pool: Piscina = createWorkerPool({ threads: options.threads });
+  const threads = options.threads ?? defaultThreads();
+  const pool: Piscina = createWorkerPool({ threads });
+  // Load the thread module now, so that a shard's start barrier is not followed by a cold start.
+  await warmWorkerPool(pool, threads);
   const connection = connectRedis(options.redisUrl, `grym-worker-${name}`);
   const barrierRedis = connectRedis(options.redisUrl, `grym-worker-${name}-barrier`);
   const lockDuration = options.lockDurationMs ?? 30_000;
@@ -82,7 +85,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
       lastProgressMs = now;
       void job.updateProgress({ ...progress, worker: name, heartbeatAt: now }).catch(() => undefined);
     };
-    const result = await runShard(task, pool, { workerName: name, onProgress });
+    const result = await runShard(task, pool, { workerName: name, onProgress, maxSlices: threads });
     log(`shard ${job.id}: done, ${result.requests.ok} ok, ${result.requests.errors} errors`);
     return { ...result, shards: result.shards.map((shard) => ({ ...shard, attempts: job.attemptsStarted })) };
   };

@@ -4,7 +4,7 @@
  * latencies are service times at that concurrency). Ends at the phase's duration or request cap,
  * whichever comes first; requests in flight at the deadline are awaited and counted.
  */
-import { deriveSeed } from '../../shared/shard-task';
+import { deriveSeed, splitEvenly } from '../../shared/shard-task';
 import { Conversation } from '../conversation';
 import type { ScenarioContext } from './scenario-context';
 
@@ -13,13 +13,16 @@ export async function runRequests(context: ScenarioContext): Promise<void> {
   const phase = task.phase;
   const measureFromMs = task.startAtMs + phase.load.warmup;
   const deadlineMs = phase.load.duration === undefined ? Infinity : measureFromMs + phase.load.duration;
-  let remaining = context.requests ?? Infinity;
+  // Every conversation loop of the shard has a fixed number and a fixed share of the request cap
+  // (not a shared counter), so what each conversation sends depends neither on timing nor on how
+  // the loops are spread over threads: the same plan sends the same requests.
+  const shares = task.requests === undefined ? undefined : splitEvenly(task.requests, task.concurrency);
 
   const loop = async (loopIndex: number) => {
+    let remaining = shares ? (shares[loopIndex] as number) : Infinity;
     for (let round = 0; ; round++) {
-      // Each loop's conversations rotate over the models; seeds are unique per slice, loop and round.
-      const model = phase.models[(context.sliceIndex + loopIndex + round) % phase.models.length] as string;
-      const conversation = new Conversation(phase, deriveSeed(task.seed, context.sliceIndex, loopIndex, round));
+      const model = phase.models[(loopIndex + round) % phase.models.length] as string;
+      const conversation = new Conversation(phase, deriveSeed(task.seed, loopIndex, round));
       while (!conversation.finished) {
         if (Date.now() >= deadlineMs) return;
         const measured = recorder.isMeasuring();
@@ -39,5 +42,5 @@ export async function runRequests(context: ScenarioContext): Promise<void> {
       }
     }
   };
-  await Promise.all(Array.from({ length: context.concurrency }, (_, index) => loop(index)));
+  await Promise.all(Array.from({ length: context.concurrency }, (_, index) => loop(context.firstLoop + index)));
 }

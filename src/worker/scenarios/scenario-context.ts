@@ -10,10 +10,9 @@ export interface ScenarioContext {
   /** Index of this thread's slice within the shard, and how many slices the shard has. */
   sliceIndex: number;
   sliceCount: number;
-  /** Conversations this slice holds in flight. */
+  /** Conversations this slice holds in flight: the shard's loops firstLoop .. firstLoop + concurrency - 1. */
   concurrency: number;
-  /** Measured requests this slice may send (undefined: limited by time only). */
-  requests?: number;
+  firstLoop: number;
   target: LlmTarget;
   recorder: Recorder;
   readTargetMemory?: TargetMemoryReader;

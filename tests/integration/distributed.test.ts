@@ -201,3 +201,19 @@ test('shards that cannot all start fail the phase with a clear error instead of 
   expect(JSON.stringify(report.phases[0])).toContain('shards found a worker');
   await stopAll([worker]);
 });
+
+test('grym-perf dashboard refuses a public address without credentials and asks for them on loopback', async () => {
+  const env = { GRYM_REDIS_URL: redis.url, GRYM_DASHBOARD_USER: '', GRYM_DASHBOARD_PASSWORD: '' };
+  const refused = await runCli(['dashboard', '--host', '0.0.0.0', '--port', '0', '--no-aggregate'], { env });
+  expect(refused.code).toBe(2);
+  expect(refused.output).toContain('set GRYM_DASHBOARD_USER and GRYM_DASHBOARD_PASSWORD');
+
+  const served = spawnCli(['dashboard', '--port', '0', '--prefix', uniquePrefix()], { env: { ...env, GRYM_DASHBOARD_USER: 'u', GRYM_DASHBOARD_PASSWORD: 'p' } });
+  started.push(served);
+  const url = (await served.waitFor(/dashboard on (http:\/\/127\.0\.0\.1:\d+)/))[1] as string;
+  expect(served.output()).toContain('password protected');
+  expect((await fetch(`${url}/runs`)).status).toBe(401);
+  expect((await fetch(`${url}/runs`, { headers: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` } })).status).toBe(200);
+  served.kill('SIGTERM');
+  expect(await served.exited).toBe(0);
+});

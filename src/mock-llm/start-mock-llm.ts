@@ -15,6 +15,8 @@ import { hash32 } from '../shared/seeded-random';
 
 export interface MockStats {
   requests: number;
+  /** Epoch ms of the first chat request, null before it (how long a harness took to start sending). */
+  firstChatAtMs: number | null;
   errorsInjected: number;
   stallsInjected: number;
   /** Loads (switches to a model) per model. */
@@ -85,12 +87,13 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 export async function startMockLlm(config: MockServerConfig, options: { port?: number; host?: string } = {}): Promise<MockLlmServer> {
   const models = new Map(config.models.map((model) => [model.name, model]));
   const residency = new ModelResidency(config.maxLoadedModels);
-  const stats = { requests: 0, errorsInjected: 0, stallsInjected: 0 };
+  const stats = { requests: 0, firstChatAtMs: null as number | null, errorsInjected: 0, stallsInjected: 0 };
   const sockets = new Set<Socket>();
   let sequence = 0;
 
   /** Loads the model if needed, then plays the answer's tokens on schedule through `emit`. */
   async function generate(chat: ChatRequest, model: MockModelConfig, isOpen: () => boolean, emit: (token: string) => void) {
+    stats.firstChatAtMs ??= Date.now();
     const loadMs = await residency.acquire(model);
     const key = `${model.name}\u0000${JSON.stringify(chat.messages)}`;
     const stall = model.stallRate > 0 && hash32(config.seed ^ 0x5a11, key) / 2 ** 32 < model.stallRate;
@@ -192,6 +195,7 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
         })),
       }),
     'GET /health': (_request, response) => sendJson(response, 200, { status: 'ok' }),
+    'GET /stats': (_request, response) => sendJson(response, 200, { ...stats, loads: Object.fromEntries(residency.loads) }),
   };
 
   const server = createServer((request, response) => {

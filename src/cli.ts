@@ -48,6 +48,7 @@ interface RunOptions {
   detach?: boolean;
   mockHost: string;
   barrierTimeout: number;
+  runId?: string;
   quiet?: boolean;
 }
 
@@ -85,7 +86,7 @@ async function runDistributed(plan: Plan, input: unknown, planPath: string, opti
   const mock = plan.target.mock ? await startMockLlm(plan.target.mock, { host: options.mockHost, port: 0 }) : undefined;
   try {
     const target = resolveTarget(plan.target, mock?.url);
-    const { runId, workers } = await submitRun({ redisUrl, prefix: options.prefix, plan, planInput: input, planSource: planPath, target, barrierTimeoutMs: options.barrierTimeout });
+    const { runId, workers } = await submitRun({ redisUrl, prefix: options.prefix, plan, planInput: input, planSource: planPath, target, barrierTimeoutMs: options.barrierTimeout, ...(options.runId ? { runId: options.runId } : {}) });
     console.log(`run ${runId} submitted to ${redactRedisUrl(redisUrl)} (${workers} worker${workers === 1 ? '' : 's'} listening)`);
     if (options.detach) return EXIT.passed;
     const report = await watchRun({ redisUrl, prefix: options.prefix, runId, onProgress: progress.onRunProgress });
@@ -123,6 +124,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(redisOption())
     .addOption(prefixOption())
     .addOption(new Option('--barrier-timeout <ms>', "with --redis: how long a phase's shards wait for each other to start").argParser(positiveInt).default(30_000))
+    .option('--run-id <id>', 'with --redis: the run id (submitting the same id again does not run it twice)')
     .option('--detach', 'with --redis: return after submitting; fetch the reports later with `grym-perf report`')
     .option('--mock-host <host>', "with --redis and a plan's target.mock: address the in-process mock binds to (workers must reach it)", '127.0.0.1')
     .option('--quiet', 'print only the summary')

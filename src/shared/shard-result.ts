@@ -22,6 +22,8 @@ export interface ShardInfo {
   /** Times this shard was started (more than 1 after a retry). */
   attempts: number;
   durationMs: number;
+  /** Epoch ms of this shard's first measured request: shows that shards started together. */
+  firstRequestAtMs: number | null;
 }
 
 export interface ShardResult {

@@ -76,7 +76,7 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
   const merged = mergeShardResults(results);
   return {
     ...merged,
-    shards: [{ shardIndex: task.shardIndex, worker: options.workerName, threads: sliceCount, attempts: 1, durationMs: Date.now() - startedMs }],
+    shards: [{ shardIndex: task.shardIndex, worker: options.workerName, threads: sliceCount, attempts: 1, durationMs: Date.now() - startedMs, firstRequestAtMs: merged.firstStartMs }],
     memory: {
       ...merged.memory,
       harnessRss: { [options.workerName]: rssSamples },

@@ -115,7 +115,12 @@ test('a plan run locally and distributed (2 workers, shards: 2) gives reports of
   // Two shards on two different workers, merged into one phase.
   expect(new Set(b.phases[0]!.shards.map((s) => s.worker))).toEqual(new Set(['w1', 'w2']));
   expect(b.phases[1]!.metrics.switch.count).toBe(a.phases[1]!.metrics.switch.count);
-  await stopAll(workers);
+  // The start barrier: both shards sent their first request within 100 ms of each other.
+  const [first, second] = b.phases[0]!.shards.map((shard) => shard.firstRequestAtMs as number);
+  expect(Math.abs(first! - second!)).toBeLessThan(100);
+  // SIGTERM: a worker stops taking jobs and exits cleanly.
+  for (const worker of workers) worker.kill('SIGTERM');
+  expect(await Promise.all(workers.map((worker) => worker.exited))).toEqual([0, 0]);
 });
 
 test('run says within seconds that no worker listens, and queues nothing', async () => {
@@ -153,10 +158,14 @@ test('the submitting CLI killed mid-run: the run still completes and `grym-perf 
   const plan = writePlan('cli-killed', [requestsPhase({ models: ['slow-a'], load: { concurrency: 2, requests: 16 }, shards: 1 })]);
   const worker = startWorker(prefix, 'survivor');
   await worker.waitFor(/ready on/);
-  const run = spawnCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--out', join(workDir, 'never')]);
+  const run = spawnCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--out', join(workDir, 'never'), '--run-id', 'cli-killed-1']);
   const runId = (await run.waitFor(/run (\S+) submitted/))[1] as string;
+  expect(runId).toBe('cli-killed-1');
   run.kill('SIGKILL');
   await run.exited;
+  // Submitting the same run id again is a no-op: the run is not queued twice.
+  const again = await runCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--run-id', runId, '--detach']);
+  expect(again.code).toBe(0);
 
   const out = join(workDir, 'fetched');
   let result = await runCli(['report', runId, '--redis', redis.url, '--prefix', prefix, '--out', out]);

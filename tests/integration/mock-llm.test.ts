@@ -101,8 +101,12 @@ test('injects errors and stalls at about the configured rates, the same way ever
   const outcomes = async () => {
     const results: string[] = [];
     for (let i = 0; i < 100; i++) {
+      // Requests go one at a time, so the mock's stall counter tells which one it stalled.
+      const stallsBefore = mock.stats().stallsInjected;
       const { status, ms } = await chat({ model: 'flaky', max_tokens: 2, messages: [{ role: 'user', content: `request ${i}` }] });
-      results.push(status === 500 ? 'error' : ms >= 45 ? 'stall' : 'ok');
+      const stalled = mock.stats().stallsInjected > stallsBefore;
+      if (stalled) expect(ms).toBeGreaterThanOrEqual(49);
+      results.push(status === 500 ? 'error' : stalled ? 'stall' : 'ok');
     }
     return results;
   };

@@ -26,7 +26,7 @@ export function buildPhaseReport({ phase, merged, error }: PhaseOutcomeInput): P
     name: phase.name,
     scenario: phase.scenario,
     models: [...phase.models],
-    passed: error === null && criteria.every((criterion) => criterion.passed),
+    passed: error === null && criteria.every((criterion) => criterion.passed) && (metrics.generator.trustworthy || !phase.generator.failOnUntrustworthy),
     error,
     metrics,
     criteria,

@@ -3,7 +3,8 @@
  * never from averaging shards' percentiles. Definitions are the README's "Metrics" table.
  */
 import { mergeEncoded, summarize } from '../shared/histogram';
-import type { MemorySample, PhaseMetrics } from '../shared/phase-metrics';
+import type { MemorySample, PhaseMetrics, Summary } from '../shared/phase-metrics';
+import { formatValue } from '../shared/units';
 import type { Phase } from '../shared/plan-schema';
 import type { ShardResult } from '../shared/shard-result';
 
@@ -80,7 +81,7 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
     durationMs,
     requests: { total: ok + errors, ok, errors, errorRate: ratio(errors, ok + errors), byClass },
     throughput: { requestsPerSecond: seconds > 0 ? ok / seconds : null, outputTokensPerSecond: seconds > 0 ? tokens.output / seconds : null },
-    latency: { e2e: summary('e2eUs'), ttft: summary('ttftUs'), tpot: summary('tpotUs'), itl: summary('itlUs') },
+    latency: { e2e: summary('e2eUs'), response: summary('responseUs'), ttft: summary('ttftUs'), tpot: summary('tpotUs'), itl: summary('itlUs') },
     tokens: {
       output: tokens.output,
       input: tokens.input,
@@ -109,5 +110,26 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
       target: { source: memory.targetSource, peak: maxOf(targetSeries.flat().map((s) => s.bytes)), growth: targetGrowth, samples: timeline(memory.target) },
     },
     stability: computeStability(merged.windows, phase),
+    load: { mode: phase.load.mode, ...merged.arrivals, schedulingLag: summary('lagUs') },
+    generator: generatorHealth(summary('loopLagUs'), summary('lagUs'), merged.generator.busiestUtilization, phase),
   };
+}
+
+/**
+ * The generator is untrustworthy when one of its threads was too busy, its event loop lagged, or
+ * (open loop) it started arrivals late: then the latencies measure the harness, not the target.
+ */
+export function generatorHealth(loopLag: Summary | null, schedulingLag: Summary | null, busiestUtilization: number, phase: Phase): PhaseMetrics['generator'] {
+  const limits = phase.generator;
+  const warnings: string[] = [];
+  if (loopLag && loopLag.p99 > limits.maxEventLoopLag) {
+    warnings.push(`generator event-loop lag p99 ${formatValue('duration', loopLag.p99)} > ${formatValue('duration', limits.maxEventLoopLag)}`);
+  }
+  if (busiestUtilization > limits.maxUtilization) {
+    warnings.push(`busiest generator thread ${formatValue('ratio', busiestUtilization)} busy > ${formatValue('ratio', limits.maxUtilization)}`);
+  }
+  if (schedulingLag && schedulingLag.p99 > limits.maxSchedulingLag) {
+    warnings.push(`open-loop scheduling lag p99 ${formatValue('duration', schedulingLag.p99)} > ${formatValue('duration', limits.maxSchedulingLag)}`);
+  }
+  return { eventLoopLag: loopLag, busiestUtilization: loopLag ? busiestUtilization : null, trustworthy: warnings.length === 0, warnings };
 }

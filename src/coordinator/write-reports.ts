@@ -34,7 +34,9 @@ function metricsSection(metrics: PhaseMetrics): string[] {
     `- **Requests**: ${requests.total} measured, ${requests.ok} ok, ${requests.errors} failed (${percent(requests.errorRate)}) in ${ms(metrics.durationMs)}` +
       (requests.errors > 0 ? `; by class: ${Object.entries(requests.byClass).map(([name, count]) => `${name} ${count}`).join(', ')}` : ''),
     `- **Throughput**: ${formatValue('rate', throughput.requestsPerSecond)} requests, ${formatValue('rate', throughput.outputTokensPerSecond)} output tokens (${tokens.output} output, ${tokens.input} input tokens; counts ${tokens.source === 'server' ? "from the server's usage" : tokens.source === 'none' ? 'none' : `${tokens.source}: estimated from words where the server gave no usage`})`,
-    `- **Concurrency**: requested ${concurrency.requested}, achieved mean ${formatValue('count', concurrency.mean)}, peak ${concurrency.peak} (closed loop)`,
+    metrics.load.mode === 'open'
+      ? `- **Open loop**: ${metrics.load.scheduled} arrivals scheduled, ${metrics.load.late} started late (> 10 ms), ${metrics.load.dropped} dropped; generator scheduling lag p99 ${ms(metrics.load.schedulingLag?.p99)}; in flight: cap ${concurrency.requested}, mean ${formatValue('count', concurrency.mean)}, peak ${concurrency.peak}`
+      : `- **Concurrency**: requested ${concurrency.requested}, achieved mean ${formatValue('count', concurrency.mean)}, peak ${concurrency.peak} (closed loop: latencies are service times at this concurrency)`,
   );
   if (context.probes > 0 || context.crossSwitchProbes > 0) {
     lines.push(
@@ -52,9 +54,13 @@ function metricsSection(metrics: PhaseMetrics): string[] {
     `- **Memory (harness)**: RSS peak ${bytes(memory.harness.rssPeak)}, growth ${bytes(memory.harness.rssGrowth)}, thread heap peak ${bytes(memory.harness.heapPeak)}`,
     `- **Memory (target, ${memory.target.source})**: peak ${bytes(memory.target.peak)}, growth ${bytes(memory.target.growth)}`,
     `- **Stability**: ${percent(stability.value)} (${stability.stableWindows} of ${stability.windows} windows of ${ms(stability.windowMs)} stable)`,
+    metrics.generator.trustworthy
+      ? `- **Generator**: kept up (event-loop lag p99 ${ms(metrics.generator.eventLoopLag?.p99)}, busiest thread ${percent(metrics.generator.busiestUtilization)} busy)`
+      : `- **Generator**: ⚠ NOT TRUSTWORTHY, the load generator was the bottleneck: ${metrics.generator.warnings.join('; ')}`,
   );
   const rows = [
     latencyRow('e2e', metrics.latency.e2e),
+    latencyRow('response', metrics.latency.response),
     latencyRow('ttft', metrics.latency.ttft),
     latencyRow('tpot', metrics.latency.tpot),
     latencyRow('itl', metrics.latency.itl),
@@ -70,6 +76,7 @@ function metricsSection(metrics: PhaseMetrics): string[] {
 function phaseSection(phase: PhaseReport): string[] {
   const lines = [`## ${phase.name} (${phase.scenario}: ${phase.models.join(', ')}): ${verdict(phase.passed)}`, ''];
   if (phase.error) lines.push(`> **Phase did not complete**: ${phase.error.message}`, '');
+  if (!phase.metrics.generator.trustworthy) lines.push(`> **Results not trustworthy**: ${phase.metrics.generator.warnings.join('; ')}`, '');
   if (phase.criteria.length > 0) {
     lines.push('| Metric | Value | Threshold | Result |', '|---|---:|---|---|', ...phase.criteria.map(criterionRow), '');
   } else {
@@ -111,6 +118,7 @@ export function renderSummary(report: RunReport): string {
   const lines = [`${report.plan.name}: ${verdict(report.passed)} (${report.phases.length} phases in ${ms(report.durationMs)}, run ${report.runId})`];
   for (const phase of report.phases) {
     lines.push(`  ${phase.name}: ${verdict(phase.passed)}${phase.error ? ` (${phase.error.message})` : ''}`);
+    for (const warning of phase.metrics.generator.warnings) lines.push(`    ⚠ untrustworthy: ${warning}`);
     for (const criterion of phase.criteria) lines.push(`    ${criterion.passed ? '✔' : '✘'} ${criterion.metric}: ${criterion.verdict}`);
   }
   return lines.join('\n');

@@ -36,8 +36,10 @@ export interface PhaseMetrics {
   };
   throughput: { requestsPerSecond: number | null; outputTokensPerSecond: number | null };
   latency: {
-    /** Request start to last byte. */
+    /** Request sent to last byte: the service time. */
     e2e: Summary | null;
+    /** Open loop: scheduled start to last byte, so queueing before the send counts (no coordinated omission). */
+    response: Summary | null;
     /** Request start to the first chunk that carries content (not an empty role chunk). */
     ttft: Summary | null;
     /** (e2e - ttft) / (output tokens - 1), per request. */
@@ -82,6 +84,22 @@ export interface PhaseMetrics {
     target: { source: string; peak: number | null; growth: number | null; samples: MemorySample[] };
   };
   stability: { value: number | null; windows: number; stableWindows: number; windowMs: number };
+  load: {
+    mode: 'closed' | 'open';
+    /** Open loop: arrivals scheduled in the measured part, started more than 10 ms late, never started. */
+    scheduled: number;
+    late: number;
+    dropped: number;
+    /** Open loop: scheduled start to when the generator got to it (its own lateness, not waits for a free slot). */
+    schedulingLag: Summary | null;
+  };
+  /** Whether the load generator kept up: if not, latencies measure the harness, not the target. */
+  generator: {
+    eventLoopLag: Summary | null;
+    busiestUtilization: number | null;
+    trustworthy: boolean;
+    warnings: string[];
+  };
 }
 
 export interface MetricDefinition {
@@ -103,6 +121,7 @@ function summaryMetrics(prefix: string, description: string, pick: (m: PhaseMetr
 /** Every metric a criterion may name, with its unit kind and where it is read from. */
 export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze({
   ...summaryMetrics('latency.e2e', 'End-to-end latency', (m) => m.latency.e2e),
+  ...summaryMetrics('latency.response', 'Response time from the scheduled start (open loop)', (m) => m.latency.response),
   ...summaryMetrics('latency.ttft', 'Time to first token', (m) => m.latency.ttft),
   ...summaryMetrics('latency.tpot', 'Time per output token', (m) => m.latency.tpot),
   ...summaryMetrics('latency.itl', 'Inter-token latency', (m) => m.latency.itl),
@@ -122,4 +141,8 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
   'memory.harness.peak': { kind: 'bytes', description: 'Peak RSS of the harness', read: (m) => m.memory.harness.rssPeak },
   'memory.harness.growth': { kind: 'bytes', description: 'RSS growth of the harness over the phase', read: (m) => m.memory.harness.rssGrowth },
   stability: { kind: 'ratio', description: 'Stable windows / windows', read: (m) => m.stability.value },
+  ...summaryMetrics('load.schedulingLag', 'Scheduled start to when the generator got to it (open loop)', (m) => m.load.schedulingLag),
+  'load.dropped': { kind: 'count', description: 'Open-loop arrivals never started', read: (m) => (m.load.mode === 'open' ? m.load.dropped : null) },
+  'load.late': { kind: 'count', description: 'Open-loop arrivals started more than 10 ms late', read: (m) => (m.load.mode === 'open' ? m.load.late : null) },
+  ...summaryMetrics('generator.eventLoopLag', 'Event-loop delay of the generator threads', (m) => m.generator.eventLoopLag),
 });

@@ -133,14 +133,43 @@ export const targetSchema = z
 // ---------------------------------------------------------------------------------------------
 // Phases.
 
+export const stageSchema = z.strictObject({
+  duration: duration('Length of this stage.'),
+  rate: z.number().min(0).describe('Arrivals per second reached at the end of the stage; the rate ramps linearly to it from the previous stage\'s.'),
+});
+
 export const loadSchema = z
   .strictObject({
-    concurrency: z.number().int().min(1).default(1).describe('Conversations held in flight at once (closed loop: a new request starts as soon as one finishes).'),
-    duration: duration('How long the measured part of the phase runs.').optional(),
+    mode: z
+      .enum(['closed', 'open'])
+      .default('closed')
+      .describe('"closed": `concurrency` conversations, each sending its next turn when the last reply ended. "open": requests arrive on a schedule (`rate` or `stages`) whether or not earlier ones finished; latency is also measured from the scheduled start.'),
+    concurrency: z.number().int().min(1).default(1).describe('Closed loop: conversations held in flight. Open loop: the most requests in flight; arrivals beyond it wait (and show as scheduling lag and response time).'),
+    rate: z.number().positive().optional().describe('Open loop: arrivals per second.'),
+    stages: z.array(stageSchema).min(1).optional().describe('Open loop: rate ramps, one after the other; they set the phase duration.'),
+    arrival: z.enum(['constant', 'poisson']).default('constant').describe('Open loop: evenly spaced arrivals, or a Poisson process with the same mean rate (seeded).'),
+    duration: duration('How long the measured part of the phase runs (after the warm-up).').optional(),
     requests: z.number().int().min(1).optional().describe('Stop after this many measured requests (whichever of duration and requests comes first).'),
     warmup: duration('Time at the start whose requests are sent but not measured.').prefault('0s'),
+    cooldown: duration('Time at the end whose requests are sent but not measured.').prefault('0s'),
   })
-  .describe('Closed-loop load of a phase.');
+  .superRefine((load, ctx) => {
+    if (load.mode === 'open' && load.rate === undefined && load.stages === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'is required for mode "open": give arrivals per second (such as `rate: 20`) or `stages`' });
+    }
+    if (load.mode === 'closed' && (load.rate !== undefined || load.stages !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [load.rate !== undefined ? 'rate' : 'stages'], message: 'applies to open-loop load only: add `mode: open`, or remove it' });
+    }
+    const staged = load.stages?.reduce((sum, stage) => sum + stage.duration, 0);
+    if (staged !== undefined && staged <= load.warmup + load.cooldown) {
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: `last ${staged} ms in all, which leaves nothing to measure after warmup and cooldown: lengthen the stages` });
+    }
+    if (load.stages && load.duration !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['duration'], message: 'comes from the stages when `stages` is given: remove one of them' });
+    }
+  })
+  .transform((load) => (load.stages ? { ...load, duration: load.stages.reduce((sum, stage) => sum + stage.duration, 0) - load.warmup } : load))
+  .describe('Load of a phase: closed loop (concurrency) or open loop (arrival rate).');
 
 export const conversationSchema = z.strictObject({
   turns: z.number().int().min(1).default(8).describe('User turns in one conversation; then a new conversation starts with an empty history.'),
@@ -192,6 +221,15 @@ export const phaseSchema = z
       })
       .prefault({ window: '1s', maxErrorRate: '1%', minThroughputRatio: '50%' }),
     shards: z.number().int().min(1).default(1).describe('Jobs the phase load is split over (distributed runs); criteria use the merged result.'),
+    generator: z
+      .strictObject({
+        maxEventLoopLag: duration('A generator thread whose event loop lags more than this (p99) cannot be trusted to send on time.').prefault('50ms'),
+        maxUtilization: fraction('A generator thread busier than this was the bottleneck.').prefault('90%'),
+        maxSchedulingLag: duration('Open loop: arrivals started later than this (p99) mean the generator fell behind.').prefault('50ms'),
+        failOnUntrustworthy: z.boolean().default(false).describe('Fail the phase when the generator itself was the bottleneck (it is always flagged in the report).'),
+      })
+      .prefault({})
+      .describe('Self-checks of the load generator.'),
     criteria: z
       .record(z.string(), z.string())
       .prefault({})

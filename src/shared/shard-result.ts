@@ -7,7 +7,11 @@
 import { createHistogram, encodeHistogram, mergeEncodedToEncoded } from './histogram';
 import type { MemorySample } from './phase-metrics';
 
-export const HISTOGRAM_NAMES = ['e2eUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs'] as const;
+/**
+ * e2e: send to last byte (service time). response: scheduled start to last byte (open loop only).
+ * lag: scheduled start to when the generator got to it (open loop). loopLag: event-loop delay of generator threads.
+ */
+export const HISTOGRAM_NAMES = ['e2eUs', 'responseUs', 'lagUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs', 'loopLagUs'] as const;
 export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
 
 export interface WindowCounts {
@@ -45,6 +49,10 @@ export interface ShardResult {
     byDistance: Record<string, { probes: number; recalled: number }>;
   };
   switches: number;
+  /** Open loop: arrivals scheduled in the measured part, started late (> 10 ms), never started. */
+  arrivals: { scheduled: number; late: number; dropped: number };
+  /** Event-loop utilization (0..1) of the busiest generator thread. */
+  generator: { busiestUtilization: number };
   /** Window index (since the phase's startAtMs) -> completions in it. */
   windows: Record<string, WindowCounts>;
   memory: {
@@ -111,6 +119,8 @@ export function mergeShardResults(results: readonly ShardResult[]): ShardResult 
         byDistance: addKeyed(sum.context.byDistance, next.context.byDistance, addCounts),
       },
       switches: sum.switches + next.switches,
+      arrivals: addCounts(sum.arrivals, next.arrivals),
+      generator: { busiestUtilization: Math.max(sum.generator.busiestUtilization, next.generator.busiestUtilization) },
       windows: addKeyed(sum.windows, next.windows, addCounts),
       memory: {
         harnessRss: addKeyed(sum.memory.harnessRss, next.memory.harnessRss, concat),
@@ -137,6 +147,8 @@ export function emptyShardResult(requestedConcurrency = 0): ShardResult {
     concurrency: { requested: requestedConcurrency, inFlightIntegralMs: 0, peak: 0 },
     context: { probes: 0, recalled: 0, crossSwitchProbes: 0, crossSwitchRecalled: 0, byDistance: {} },
     switches: 0,
+    arrivals: { scheduled: 0, late: 0, dropped: 0 },
+    generator: { busiestUtilization: 0 },
     windows: {},
     memory: { harnessRss: {}, threadHeap: {}, targetSource: 'none', target: {}, targetPerCycle: {} },
   };

@@ -10,7 +10,11 @@ import type { ProbeResult } from './conversation';
 import type { RequestOutcome } from './targets/llm-target';
 
 const toUs = (ms: number) => Math.max(1, Math.round(ms * 1000));
-const toEpochMs = (perfMs: number) => performance.timeOrigin + perfMs;
+export const toEpochMs = (perfMs: number) => performance.timeOrigin + perfMs;
+export const toPerfMs = (epochMs: number) => epochMs - performance.timeOrigin;
+
+/** An open-loop arrival started later than this after its scheduled time counts as late. */
+const LATE_MS = 10;
 
 export type RequestRole = 'plain' | 'switch' | 'warm';
 
@@ -21,17 +25,40 @@ export class Recorder {
   private lastChangeMs: number | null = null;
   private readonly measureFromEpochMs: number;
 
-  /** `measureFromEpochMs`: requests started earlier are warm-up, sent but not recorded. */
+  /**
+   * Requests (open loop: arrivals) starting before `measureFromEpochMs` are warm-up, from
+   * `measureUntilEpochMs` on cool-down: sent, not recorded.
+   */
   constructor(
-    private readonly options: { measureFromEpochMs: number; windowMs: number; requestedConcurrency: number },
+    private readonly options: { measureFromEpochMs: number; measureUntilEpochMs: number; windowMs: number; requestedConcurrency: number },
   ) {
     this.measureFromEpochMs = options.measureFromEpochMs;
     this.result = emptyShardResult(options.requestedConcurrency);
   }
 
-  /** Whether a request starting now is measured. */
-  isMeasuring(): boolean {
-    return toEpochMs(performance.now()) >= this.measureFromEpochMs;
+  /** Whether a request starting at `epochMs` (now by default) is measured. */
+  isMeasuring(epochMs = toEpochMs(performance.now())): boolean {
+    return epochMs >= this.measureFromEpochMs && epochMs < this.options.measureUntilEpochMs;
+  }
+
+  /** Open loop: an arrival in the measured part was scheduled, or (`dropped`) one never started. */
+  arrival(dropped = false): void {
+    if (dropped) this.result.arrivals.dropped++;
+    else this.result.arrivals.scheduled++;
+  }
+
+  /** Open loop: how late the generator got to an arrival (before any wait for a free slot). */
+  recordSchedulingLag(lagMs: number): void {
+    this.histograms.lagUs.recordValue(toUs(Math.max(0, lagMs)));
+  }
+
+  /** How late a generator thread's timer fired: the generator's own health. */
+  recordLoopLag(lagMs: number): void {
+    this.histograms.loopLagUs.recordValue(toUs(lagMs));
+  }
+
+  recordUtilization(utilization: number): void {
+    this.result.generator.busiestUtilization = Math.max(this.result.generator.busiestUtilization, utilization);
   }
 
   private moveInFlight(delta: number): void {
@@ -47,9 +74,14 @@ export class Recorder {
     this.moveInFlight(1);
   }
 
-  record(outcome: RequestOutcome, role: RequestRole = 'plain'): void {
+  /** `intendedStartMs` (open loop): when the request was scheduled to start, in `performance.now()` ms. */
+  record(outcome: RequestOutcome, role: RequestRole = 'plain', intendedStartMs?: number): void {
     this.moveInFlight(-1);
     const result = this.result;
+    if (intendedStartMs !== undefined) {
+      if (outcome.startMs - intendedStartMs > LATE_MS) result.arrivals.late++;
+      if (outcome.ok) this.histograms.responseUs.recordValue(toUs(outcome.endMs - intendedStartMs));
+    }
     const startEpochMs = toEpochMs(outcome.startMs);
     const endEpochMs = toEpochMs(outcome.endMs);
     result.firstStartMs = Math.min(result.firstStartMs ?? startEpochMs, startEpochMs);

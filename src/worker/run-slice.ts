@@ -13,7 +13,9 @@ import { startMemorySampler } from './memory/memory-sampler';
 import { targetMemoryReader } from './memory/read-target-memory';
 import { Recorder } from './recorder';
 import { runModelSwitch } from './scenarios/run-model-switch';
+import { runOpenLoop } from './scenarios/run-open-loop';
 import { runRequests } from './scenarios/run-requests';
+import { watchGeneratorHealth } from './generator-health';
 import { createTarget } from './targets/create-target';
 
 export interface SliceTask {
@@ -37,7 +39,10 @@ export async function runSlice(slice: SliceTask): Promise<ShardResult> {
   const waitMs = task.startAtMs - Date.now();
   if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
 
-  const recorder = new Recorder({ measureFromEpochMs: task.startAtMs + phase.load.warmup, windowMs: phase.stability.window, requestedConcurrency: slice.concurrency });
+  const measureFromEpochMs = task.startAtMs + phase.load.warmup;
+  const measureUntilEpochMs = phase.load.duration === undefined ? Infinity : measureFromEpochMs + phase.load.duration - phase.load.cooldown;
+  const recorder = new Recorder({ measureFromEpochMs, measureUntilEpochMs, windowMs: phase.stability.window, requestedConcurrency: slice.concurrency });
+  const health = watchGeneratorHealth(recorder);
   const target = createTarget(task.target, slice.concurrency);
   const heap = startMemorySampler(() => process.memoryUsage().heapUsed, { intervalMs: phase.memory.interval, originEpochMs: task.startAtMs });
   const targetPerCycle: MemorySample[] = [];
@@ -69,8 +74,10 @@ export async function runSlice(slice: SliceTask): Promise<ShardResult> {
       onRequestDone: () => postProgress(),
     };
     if (phase.scenario === 'model-switch') await runModelSwitch(context);
+    else if (phase.load.mode === 'open') await runOpenLoop(context);
     else await runRequests(context);
   } finally {
+    health.stop();
     await target.close();
   }
   postProgress(true);

@@ -204,7 +204,7 @@ test('shards that cannot all start fail the phase with a clear error instead of 
   await worker.waitFor(/ready on/);
   const out = join(workDir, 'lonely');
   const result = await runCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--out', out, '--barrier-timeout', '2000']);
-  expect(result.code).toBe(1);
+  expect({ code: result.code, output: result.output }).toMatchObject({ code: 1 });
   const report = readReport(out);
   expect(report.passed).toBe(false);
   expect(JSON.stringify(report.phases[0])).toContain('shards found a worker');

@@ -76,7 +76,7 @@ describe('plan validation', () => {
   test('a valid plan resolves units and fills defaults', () => {
     const plan = parsePlan(stringify(validPlan()));
     const [resolved] = plan.phases;
-    expect(resolved!.load).toEqual({ concurrency: 2, duration: 5000, warmup: 0 });
+    expect(resolved!.load).toEqual({ mode: 'closed', arrival: 'constant', concurrency: 2, duration: 5000, warmup: 0, cooldown: 0 });
     expect(resolved!.criteria).toEqual([{ metric: 'latency.e2e.p95', op: '<', threshold: 1000, kind: 'duration', text: '< 1s' }]);
     expect(resolved!.stability).toEqual({ window: 1000, maxErrorRate: 0.01, minThroughputRatio: 0.5 });
     expect(plan.target.mock!.models[0]!.memory).toBe(4e9);

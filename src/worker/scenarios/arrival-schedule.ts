@@ -1,0 +1,39 @@
+/**
+ * Open-loop arrival times of one slice: evenly spaced or Poisson, at a constant rate or ramping
+ * linearly through stages. Times are generated lazily (a long soak holds no list of them) by
+ * walking the cumulative rate: arrival n comes when the expected count reaches the n-th threshold,
+ * 1, 2, 3... for even spacing, a running sum of exponential draws for Poisson.
+ */
+import type { Phase } from '../../shared/plan-schema';
+import { createRandom } from '../../shared/seeded-random';
+
+/** Rate (arrivals per second) at `tMs` after the phase start. */
+export function rateAt(load: Phase['load'], tMs: number): number {
+  if (!load.stages) return load.rate ?? 0;
+  let stageStartMs = 0;
+  let fromRate = load.stages[0]?.rate ?? 0;
+  for (const stage of load.stages) {
+    if (tMs < stageStartMs + stage.duration) return fromRate + ((stage.rate - fromRate) * (tMs - stageStartMs)) / stage.duration;
+    stageStartMs += stage.duration;
+    fromRate = stage.rate;
+  }
+  return fromRate;
+}
+
+/** Arrival offsets (ms after the phase start) up to `endMs`, for a slice sending `share` of the load. */
+export function* arrivalOffsets(load: Phase['load'], endMs: number, share: number, seed: number): Generator<number> {
+  const random = createRandom(seed);
+  const nextThreshold = () => (load.arrival === 'poisson' ? -Math.log(1 - random()) : 1);
+  const STEP_MS = 1;
+  let expected = 0;
+  let threshold = nextThreshold();
+  for (let tMs = 0; tMs < endMs; tMs += STEP_MS) {
+    const perStep = (rateAt(load, tMs) * share * STEP_MS) / 1000;
+    // Several arrivals may fall in one step at high rates: place them inside it proportionally.
+    while (expected + perStep >= threshold) {
+      yield tMs + ((threshold - expected) / perStep) * STEP_MS;
+      threshold += nextThreshold();
+    }
+    expected += perStep;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Open-loop load and the generator's self-checks, against the mock over real HTTP. An open loop
+ * against a server that cannot keep up must show the queueing in response times (measured from
+ * the scheduled start) while service times stay flat; a starved generator must be flagged.
+ */
+import { startMockLlm, type MockLlmServer } from '../../src/mock-llm';
+import { buildPhaseReport } from '../../src/coordinator/build-run-report';
+import { computePhaseMetrics } from '../../src/coordinator/compute-phase-metrics';
+import { phaseToTasks, resolveTarget } from '../../src/coordinator/plan-to-tasks';
+import { parsePlan } from '../../src/shared/parse-plan';
+import { mergeShardResults } from '../../src/shared/shard-result';
+import { createLocalExecutor } from '../../src/worker';
+import { arrivalOffsets } from '../../src/worker/scenarios/arrival-schedule';
+import { runSlice } from '../../src/worker/run-slice';
+
+// Phases of a few seconds of real load each.
+jest.setTimeout(60_000);
+
+const plan = parsePlan(`
+name: load-models
+target:
+  mock: { models: [{ name: m, ttft: 100ms, tokensPerSecond: 1000, loadTime: 0ms }] }
+phases:
+  - { name: keeps-up, scenario: requests, models: [m], load: { mode: open, rate: 20, concurrency: 10, duration: 3s }, conversation: { maxTokens: 1 } }
+  - { name: saturated, scenario: requests, models: [m], load: { mode: open, rate: 20, concurrency: 1, duration: 3s }, conversation: { maxTokens: 1 } }
+  - { name: starved, scenario: requests, models: [m], load: { concurrency: 2, duration: 2s }, conversation: { maxTokens: 1 }, generator: { failOnUntrustworthy: true } }
+`);
+let mock: MockLlmServer;
+const executor = createLocalExecutor({ threads: 2 });
+
+beforeAll(async () => {
+  mock = await startMockLlm(plan.target.mock!);
+});
+
+afterAll(async () => {
+  await executor.close();
+  await mock.close();
+});
+
+async function run(phaseIndex: number) {
+  const results = await executor.runPhase(phaseToTasks(plan, phaseIndex, resolveTarget(plan.target, mock.url), 'r', Date.now() + 100));
+  return computePhaseMetrics(mergeShardResults(results), plan.phases[phaseIndex]!);
+}
+
+test('arrival schedules: even spacing, Poisson with the same mean, linear ramps', () => {
+  const load = (extra: object) => parsePlan(`name: s\ntarget: { baseUrl: "http://127.0.0.1:1/v1" }\nphases: [{ name: a, scenario: requests, models: [m], load: ${JSON.stringify({ mode: 'open', ...extra })} }]`).phases[0]!.load;
+  const even = [...arrivalOffsets(load({ rate: 10, duration: '10s' }), 10_000, 1, 1)];
+  expect(even).toHaveLength(100);
+  expect(even[1]! - even[0]!).toBeCloseTo(100, 5);
+  const poisson = [...arrivalOffsets(load({ rate: 50, arrival: 'poisson', duration: '60s' }), 60_000, 1, 7)];
+  expect(poisson.length).toBeGreaterThan(2800);
+  expect(poisson.length).toBeLessThan(3200);
+  expect([...arrivalOffsets(load({ rate: 50, arrival: 'poisson', duration: '60s' }), 60_000, 1, 7)]).toEqual(poisson);
+  // A ramp from 0 to 20/s over 10 s averages 10/s: about 100 arrivals, most in the second half.
+  const ramp = [...arrivalOffsets(load({ stages: [{ duration: '1ms', rate: 0 }, { duration: '10s', rate: 20 }] }), 10_001, 1, 1)];
+  expect(ramp.length).toBeGreaterThanOrEqual(99);
+  expect(ramp.length).toBeLessThanOrEqual(101);
+  expect(ramp.filter((t) => t > 5000).length).toBeGreaterThan(70);
+});
+
+test('open loop that the server keeps up with: response time = service time, arrivals on schedule', async () => {
+  const metrics = await run(0);
+  expect(metrics.load.mode).toBe('open');
+  expect(metrics.load.scheduled).toBeGreaterThanOrEqual(55);
+  expect(metrics.load.dropped).toBe(0);
+  expect(metrics.throughput.requestsPerSecond).toBeGreaterThan(18);
+  expect(metrics.latency.response!.p50 - metrics.latency.e2e!.p50).toBeLessThan(10);
+  expect(metrics.generator.trustworthy).toBe(true);
+});
+
+test('open loop against a server that cannot keep up: response times include the queueing, service times do not', async () => {
+  const metrics = await run(1);
+  // Service: 100 ms to the first (and only) token. Arrivals come every 50 ms, one slot: a queue builds.
+  expect(metrics.latency.e2e!.p50).toBeGreaterThanOrEqual(99);
+  expect(metrics.latency.e2e!.p50).toBeLessThan(115);
+  expect(metrics.latency.response!.p50).toBeGreaterThan(metrics.latency.e2e!.p50 + 300);
+  expect(metrics.latency.response!.max).toBeGreaterThan(1000);
+  expect(metrics.load.late).toBeGreaterThan(10);
+  expect(metrics.load.dropped).toBeGreaterThan(10);
+  // The generator itself kept up: the lag was the target's, so the results are trustworthy.
+  expect(metrics.load.schedulingLag!.p99).toBeLessThan(50);
+  expect(metrics.generator.trustworthy).toBe(true);
+});
+
+test('a generator starved on purpose (a busy loop in its thread) is flagged, and fails the phase when the plan says so', async () => {
+  const phase = plan.phases[2]!;
+  const [task] = phaseToTasks(plan, 2, resolveTarget(plan.target, mock.url), 'r', Date.now() + 50);
+  // The slice runs on this thread; a busy loop takes 80 ms of every 100 from it.
+  const hog = setInterval(() => {
+    const until = Date.now() + 80;
+    while (Date.now() < until);
+  }, 100);
+  let result;
+  try {
+    result = await runSlice({ type: 'slice', task: task!, sliceIndex: 0, sliceCount: 1, concurrency: 2, firstLoop: 0, workerName: 'test' });
+  } finally {
+    clearInterval(hog);
+  }
+  const report = buildPhaseReport({ phase, merged: result, error: null });
+  expect(report.metrics.generator.trustworthy).toBe(false);
+  expect(report.metrics.generator.warnings.join(' ')).toMatch(/event-loop lag|busy/);
+  expect(report.passed).toBe(false);
+});

@@ -99,7 +99,7 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
         .map(([distance, counts]) => ({ distance: Number(distance), ...counts }))
         .sort((a, b) => a.distance - b.distance),
     },
-    switch: { count: merged.switches, time, warm, penaltyP50: time && warm ? time.p50 - warm.p50 : null },
+    switch: { count: merged.switches, time, warm, penaltyP50: time && warm ? time.p50 - warm.p50 : null, loadTime: summary('loadUs') },
     memory: {
       harness: {
         rssPeak: maxOf(rssSeries.flat().map((s) => s.bytes)),

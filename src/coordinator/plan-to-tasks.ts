@@ -7,13 +7,15 @@ import { deriveSeed, splitEvenly, type ResolvedTarget, type ShardTask } from '..
  * comes from the mock's /api/ps unless the plan says otherwise.
  */
 export function resolveTarget(target: Target, mockUrl?: string): ResolvedTarget {
-  const baseUrl = target.baseUrl ?? (mockUrl ? `${mockUrl}/v1` : undefined);
+  // The mock speaks both APIs: OpenAI under /v1, Ollama at its root.
+  const baseUrl = target.baseUrl ?? (mockUrl ? (target.kind === 'ollama' ? mockUrl : `${mockUrl}/v1`) : undefined);
   if (!baseUrl) throw new Error('target has neither baseUrl nor a running mock');
   const memory = target.mock && mockUrl && target.memory.source === 'none' ? { source: 'ollama-ps' as const, url: mockUrl } : { ...target.memory };
   return {
     kind: target.kind,
     baseUrl,
     ...(target.apiKeyEnv ? { apiKeyEnv: target.apiKeyEnv } : {}),
+    ...(target.keepAlive !== undefined ? { keepAliveMs: target.keepAlive } : {}),
     stream: target.stream,
     requestTimeoutMs: target.requestTimeout,
     memory,

@@ -66,6 +66,7 @@ function metricsSection(metrics: PhaseMetrics): string[] {
     latencyRow('itl', metrics.latency.itl),
     latencyRow('switch', metrics.switch.time),
     latencyRow('warm', metrics.switch.warm),
+    latencyRow('model load', metrics.switch.loadTime),
   ].filter((row): row is string => row !== undefined);
   if (rows.length > 0) {
     lines.push('', '| latency | count | p50 | p90 | p95 | p99 | max | mean |', '|---|---:|---:|---:|---:|---:|---:|---:|', ...rows);

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { phaseSchema } from './plan-schema';
 
 export const resolvedTargetSchema = z.strictObject({
-  kind: z.literal('openai'),
+  kind: z.enum(['openai', 'ollama']),
+  keepAliveMs: z.number().min(0).optional(),
   baseUrl: z.url(),
   apiKeyEnv: z.string().optional(),
   stream: z.boolean(),

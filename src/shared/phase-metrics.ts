@@ -78,6 +78,8 @@ export interface PhaseMetrics {
     warm: Summary | null;
     /** switch.time.p50 - warm.p50. */
     penaltyP50: number | null;
+    /** Model load time reported by the server (Ollama `load_duration`), for requests that paid one. */
+    loadTime: Summary | null;
   };
   memory: {
     harness: { rssPeak: number | null; rssGrowth: number | null; heapPeak: number | null; samples: MemorySample[] };
@@ -126,6 +128,7 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
   ...summaryMetrics('latency.tpot', 'Time per output token', (m) => m.latency.tpot),
   ...summaryMetrics('latency.itl', 'Inter-token latency', (m) => m.latency.itl),
   ...summaryMetrics('switch.time', 'Latency of the first request after a model switch', (m) => m.switch.time),
+  ...summaryMetrics('switch.loadTime', 'Model load time reported by the server', (m) => m.switch.loadTime),
   'switch.penalty': { kind: 'duration', description: 'Median switch time minus median warm latency', read: (m) => m.switch.penaltyP50 },
   'requests.total': { kind: 'count', description: 'Measured requests', read: (m) => m.requests.total },
   'requests.errors': { kind: 'count', description: 'Failed requests', read: (m) => m.requests.errors },

@@ -106,7 +106,11 @@ export const targetMemorySchema = z
 
 export const targetSchema = z
   .strictObject({
-    kind: z.enum(['openai']).prefault('openai').describe('API the target speaks. "openai": OpenAI-compatible chat completions (vLLM, llama.cpp, LM Studio, Ollama /v1, hosted APIs).'),
+    kind: z
+      .enum(['openai', 'ollama'])
+      .prefault('openai')
+      .describe('API the target speaks. "openai": OpenAI-compatible chat completions (vLLM, llama.cpp, LM Studio, Ollama /v1, hosted APIs). "ollama": Ollama\'s native /api/chat, with its model load times.'),
+    keepAlive: duration('Ollama: how long the server keeps a model loaded after a request (`keep_alive`).').optional(),
     baseUrl: z
       .url()
       .optional()
@@ -124,6 +128,9 @@ export const targetSchema = z
   .superRefine((target, ctx) => {
     if (target.baseUrl === undefined && target.mock === undefined) {
       ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'is required: give the server\'s URL (such as http://127.0.0.1:11434/v1), or add a `mock` section to test the built-in mock' });
+    }
+    if (target.keepAlive !== undefined && target.kind !== 'ollama') {
+      ctx.addIssue({ code: 'custom', path: ['keepAlive'], message: 'applies to kind "ollama" only: remove it, or set kind: ollama' });
     }
     if (target.baseUrl !== undefined && target.mock !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['mock'], message: 'cannot be combined with baseUrl: remove one of them' });

@@ -9,9 +9,10 @@ import type { MemorySample } from './phase-metrics';
 
 /**
  * e2e: send to last byte (service time). response: scheduled start to last byte (open loop only).
- * lag: scheduled start to when the generator got to it (open loop). loopLag: event-loop delay of generator threads.
+ * lag: scheduled start to when the generator got to it (open loop). load: model load time the
+ * server reported (Ollama `load_duration`), for requests that paid one. loopLag: event-loop delay of generator threads.
  */
-export const HISTOGRAM_NAMES = ['e2eUs', 'responseUs', 'lagUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs', 'loopLagUs'] as const;
+export const HISTOGRAM_NAMES = ['e2eUs', 'responseUs', 'lagUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs', 'loadUs', 'loopLagUs'] as const;
 export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
 
 export interface WindowCounts {

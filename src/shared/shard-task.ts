@@ -9,7 +9,9 @@ import type { ShardResult } from './shard-result';
 
 /** The target as a worker needs it: the mock resolved to its URL, the key still only a name. */
 export interface ResolvedTarget {
-  kind: 'openai';
+  kind: 'openai' | 'ollama';
+  /** Ollama: `keep_alive` in ms. */
+  keepAliveMs?: number;
   baseUrl: string;
   apiKeyEnv?: string;
   stream: boolean;

@@ -100,6 +100,8 @@ export class Recorder {
     this.histograms.e2eUs.recordValue(toUs(e2eMs));
     if (role === 'switch') this.histograms.switchUs.recordValue(toUs(e2eMs));
     if (role === 'warm') this.histograms.warmUs.recordValue(toUs(e2eMs));
+    // Ollama reports a few µs of "load" for a resident model: only a real load counts.
+    if (outcome.loadMs !== undefined && outcome.loadMs >= 1) this.histograms.loadUs.recordValue(toUs(outcome.loadMs));
     if (outcome.firstContentMs !== null) {
       const ttftMs = outcome.firstContentMs - outcome.startMs;
       this.histograms.ttftUs.recordValue(toUs(ttftMs));

@@ -1,5 +1,6 @@
 import type { ResolvedTarget } from '../../shared/shard-task';
 import type { LlmTarget } from './llm-target';
+import { createOllamaTarget } from './ollama-target';
 import { createOpenAiTarget } from './openai-target';
 
 /** The target adapter for a plan's `target.kind`. */
@@ -7,5 +8,7 @@ export function createTarget(target: ResolvedTarget, connections: number): LlmTa
   switch (target.kind) {
     case 'openai':
       return createOpenAiTarget(target, connections);
+    case 'ollama':
+      return createOllamaTarget(target, connections);
   }
 }

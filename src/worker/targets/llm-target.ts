@@ -28,6 +28,8 @@ export interface RequestSuccess {
   inputTokens: number;
   /** True when token counts came from the server's `usage`, false when estimated from words. */
   usageFromServer: boolean;
+  /** Time the server reports it spent loading the model for this request (Ollama `load_duration`). */
+  loadMs?: number;
 }
 
 export type ErrorClass = 'timeout' | 'connection_refused' | 'connection_reset' | 'malformed_response' | 'aborted' | 'other' | `http_${number}`;

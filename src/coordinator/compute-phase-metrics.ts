@@ -3,7 +3,7 @@
  * never from averaging shards' percentiles. Definitions are the README's "Metrics" table.
  */
 import { mergeEncoded, summarize } from '../shared/histogram';
-import type { MemorySample, PhaseMetrics, Summary } from '../shared/phase-metrics';
+import type { LeakVerdict, MemorySample, PhaseMetrics, Summary } from '../shared/phase-metrics';
 import { formatValue } from '../shared/units';
 import type { Phase } from '../shared/plan-schema';
 import type { ShardResult } from '../shared/shard-result';
@@ -28,6 +28,30 @@ function seriesGrowth(samples: MemorySample[]): number | null {
 function maxOf(values: Array<number | null>): number | null {
   const present = values.filter((value): value is number => value !== null);
   return present.length > 0 ? Math.max(...present) : null;
+}
+
+const MIN_TREND_R2 = 0.6;
+
+/** Least-squares trend of each series; the verdict of the steepest clear one. */
+export function leakVerdict(seriesList: MemorySample[][], thresholdBytes: number): LeakVerdict {
+  let steepest: LeakVerdict = { slopeBytesPerSecond: null, verdict: 'insufficient-data' };
+  for (const samples of seriesList) {
+    if (samples.length < 5) continue;
+    const xs = samples.map((sample) => sample.tMs / 1000);
+    const ys = samples.map((sample) => sample.bytes);
+    const meanX = mean(xs);
+    const meanY = mean(ys);
+    const sxx = xs.reduce((sum, x) => sum + (x - meanX) ** 2, 0);
+    const syy = ys.reduce((sum, y) => sum + (y - meanY) ** 2, 0);
+    const sxy = xs.reduce((sum, x, i) => sum + (x - meanX) * ((ys[i] as number) - meanY), 0);
+    if (sxx === 0) continue;
+    const slope = sxy / sxx;
+    const r2 = syy === 0 ? 0 : (sxy * sxy) / (sxx * syy);
+    const spanSeconds = (xs.at(-1) as number) - (xs[0] as number);
+    const verdict = slope > 0 && r2 >= MIN_TREND_R2 && slope * spanSeconds > thresholdBytes ? 'leak' : 'stable';
+    if (steepest.slopeBytesPerSecond === null || slope > steepest.slopeBytesPerSecond) steepest = { slopeBytesPerSecond: slope, verdict };
+  }
+  return steepest;
 }
 
 /** All series on one timeline, thinned to a fixed number of points for reports and graphs. */
@@ -106,8 +130,16 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
         rssGrowth: maxOf(rssSeries.map(seriesGrowth)),
         heapPeak: maxOf(Object.values(memory.threadHeap).flat().map((s) => s.bytes)),
         samples: timeline(memory.harnessRss),
+        ...leakVerdict(rssSeries, phase.memory.leakThreshold),
       },
-      target: { source: memory.targetSource, peak: maxOf(targetSeries.flat().map((s) => s.bytes)), growth: targetGrowth, samples: timeline(memory.target) },
+      target: {
+        source: memory.targetSource,
+        peak: maxOf(targetSeries.flat().map((s) => s.bytes)),
+        growth: targetGrowth,
+        samples: timeline(memory.target),
+        // Model switches: judge the samples taken with the same model loaded, cycle after cycle.
+        ...leakVerdict(perCycle.length > 0 ? perCycle : targetSeries, phase.memory.leakThreshold),
+      },
     },
     stability: computeStability(merged.windows, phase),
     load: { mode: phase.load.mode, ...merged.arrivals, schedulingLag: summary('lagUs') },

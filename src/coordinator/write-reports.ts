@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CriterionResult } from '../shared/criteria';
-import type { PhaseMetrics, Summary } from '../shared/phase-metrics';
+import type { LeakVerdict, PhaseMetrics, Summary } from '../shared/phase-metrics';
 import type { PhaseReport, RunReport } from '../shared/run-report';
 import { formatValue } from '../shared/units';
 
@@ -25,6 +25,12 @@ function criterionRow(criterion: CriterionResult): string {
 function latencyRow(name: string, summary: Summary | null): string | undefined {
   if (!summary) return undefined;
   return `| ${name} | ${summary.count} | ${ms(summary.p50)} | ${ms(summary.p90)} | ${ms(summary.p95)} | ${ms(summary.p99)} | ${ms(summary.max)} | ${ms(summary.mean)} |`;
+}
+
+function trend(verdict: LeakVerdict): string {
+  if (verdict.slopeBytesPerSecond === null) return 'trend: not enough samples';
+  const perMinute = `${verdict.slopeBytesPerSecond >= 0 ? '+' : '-'}${bytes(Math.abs(verdict.slopeBytesPerSecond) * 60)}/min`;
+  return verdict.verdict === 'leak' ? `**LEAK**: a steady trend of ${perMinute}` : `trend ${perMinute} (no leak)`;
 }
 
 function metricsSection(metrics: PhaseMetrics): string[] {
@@ -51,8 +57,8 @@ function metricsSection(metrics: PhaseMetrics): string[] {
     lines.push(`- **Model switches**: ${metrics.switch.count}, switch time p50 ${ms(metrics.switch.time?.p50)} / p95 ${ms(metrics.switch.time?.p95)}, warm p50 ${ms(metrics.switch.warm?.p50)}, penalty ${ms(metrics.switch.penaltyP50)}`);
   }
   lines.push(
-    `- **Memory (harness)**: RSS peak ${bytes(memory.harness.rssPeak)}, growth ${bytes(memory.harness.rssGrowth)}, thread heap peak ${bytes(memory.harness.heapPeak)}`,
-    `- **Memory (target, ${memory.target.source})**: peak ${bytes(memory.target.peak)}, growth ${bytes(memory.target.growth)}`,
+    `- **Memory (harness)**: RSS peak ${bytes(memory.harness.rssPeak)}, growth ${bytes(memory.harness.rssGrowth)}, thread heap peak ${bytes(memory.harness.heapPeak)}; ${trend(memory.harness)}`,
+    `- **Memory (target, ${memory.target.source})**: peak ${bytes(memory.target.peak)}, growth ${bytes(memory.target.growth)}; ${trend(memory.target)}`,
     `- **Stability**: ${percent(stability.value)} (${stability.stableWindows} of ${stability.windows} windows of ${ms(stability.windowMs)} stable)`,
     metrics.generator.trustworthy
       ? `- **Generator**: kept up (event-loop lag p99 ${ms(metrics.generator.eventLoopLag?.p99)}, busiest thread ${percent(metrics.generator.busiestUtilization)} busy)`

@@ -194,6 +194,14 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
           expires_at: new Date(entry.loadedAtMs + 5 * 60_000).toISOString(),
         })),
       }),
+    'GET /metrics': (_request, response) => {
+      // Prometheus text format, as vLLM and most servers expose it: the mock's simulated memory.
+      const lines = ['# HELP process_resident_memory_bytes Memory of the loaded models.', '# TYPE process_resident_memory_bytes gauge'];
+      lines.push(`process_resident_memory_bytes ${residency.list().reduce((sum, entry) => sum + entry.sizeBytes, 0)}`);
+      lines.push('# TYPE mock_model_loaded_bytes gauge', ...residency.list().map((entry) => `mock_model_loaded_bytes{model="${entry.name}"} ${entry.sizeBytes}`));
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      response.end(`${lines.join('\n')}\n`);
+    },
     'GET /health': (_request, response) => sendJson(response, 200, { status: 'ok' }),
     'GET /stats': (_request, response) => sendJson(response, 200, { ...stats, loads: Object.fromEntries(residency.loads) }),
   };

@@ -14,7 +14,12 @@ export const resolvedTargetSchema = z.strictObject({
   apiKeyEnv: z.string().optional(),
   stream: z.boolean(),
   requestTimeoutMs: z.number().positive(),
-  memory: z.strictObject({ source: z.enum(['none', 'ollama-ps', 'pid']), pid: z.number().int().optional(), url: z.string().optional() }),
+  memory: z.strictObject({
+    source: z.enum(['none', 'ollama-ps', 'pid', 'prometheus']),
+    pid: z.number().int().optional(),
+    url: z.string().optional(),
+    metric: z.string().optional(),
+  }),
 });
 
 export const shardJobSchema = z.strictObject({

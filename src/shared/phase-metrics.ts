@@ -23,6 +23,16 @@ export interface MemorySample {
   bytes: number;
 }
 
+/**
+ * A leak verdict from the trend of memory over the phase (least-squares slope), not from two
+ * points: "leak" when the trend is clear (R² >= 0.6) and adds up to more than the plan's
+ * `memory.leakThreshold` over the measured time.
+ */
+export interface LeakVerdict {
+  slopeBytesPerSecond: number | null;
+  verdict: 'leak' | 'stable' | 'insufficient-data';
+}
+
 export interface PhaseMetrics {
   /** Wall time from the first measured request's start to the last one's end. */
   durationMs: number;
@@ -82,8 +92,8 @@ export interface PhaseMetrics {
     loadTime: Summary | null;
   };
   memory: {
-    harness: { rssPeak: number | null; rssGrowth: number | null; heapPeak: number | null; samples: MemorySample[] };
-    target: { source: string; peak: number | null; growth: number | null; samples: MemorySample[] };
+    harness: { rssPeak: number | null; rssGrowth: number | null; heapPeak: number | null; samples: MemorySample[] } & LeakVerdict;
+    target: { source: string; peak: number | null; growth: number | null; samples: MemorySample[] } & LeakVerdict;
   };
   stability: { value: number | null; windows: number; stableWindows: number; windowMs: number };
   load: {

@@ -92,13 +92,21 @@ export const mockServerSchema = z
 export const targetMemorySchema = z
   .strictObject({
     source: z
-      .enum(['none', 'ollama-ps', 'pid'])
+      .enum(['none', 'ollama-ps', 'pid', 'prometheus'])
       .prefault('none')
-      .describe('Where target memory comes from: Ollama\'s /api/ps (also served by the mock), the RSS of a local process, or nowhere.'),
+      .describe('Where target memory comes from: Ollama\'s /api/ps (also served by the mock), the RSS of a local process and its children, a Prometheus metric, or nowhere.'),
     pid: z.number().int().positive().optional().describe('Process id of a local server, for source "pid".'),
-    url: z.url().optional().describe('Base URL of the Ollama API for source "ollama-ps"; defaults to the target\'s origin.'),
+    url: z.url().optional().describe('"ollama-ps": base URL of the Ollama API (default: the target\'s origin). "prometheus": the metrics URL, such as http://127.0.0.1:8000/metrics.'),
+    metric: z
+      .string()
+      .regex(/^[a-zA-Z_:][\w:]*(\{.*\})?$/, 'must be a Prometheus metric name, optionally with labels: process_resident_memory_bytes{job="vllm"}')
+      .default('process_resident_memory_bytes')
+      .describe('"prometheus": the metric to read (samples matching it are summed), such as process_resident_memory_bytes or vllm:gpu_cache_usage_perc.'),
   })
   .superRefine((memory, ctx) => {
+    if (memory.source === 'prometheus' && memory.url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required when source is "prometheus": give the metrics URL, such as http://127.0.0.1:8000/metrics' });
+    }
     if (memory.source === 'pid' && memory.pid === undefined) {
       ctx.addIssue({ code: 'custom', path: ['pid'], message: 'is required when source is "pid": give the process id of the local LLM server' });
     }
@@ -218,8 +226,11 @@ export const phaseSchema = z
     context: contextSchema.prefault({}),
     switch: switchSchema.prefault({}).describe('Model-switch settings (scenario "model-switch" only).'),
     memory: z
-      .strictObject({ interval: duration('Interval between memory samples of harness and target.').prefault('500ms') })
-      .prefault({ interval: '500ms' }),
+      .strictObject({
+        interval: duration('Interval between memory samples of harness and target.').prefault('500ms'),
+        leakThreshold: byteSize('Growth along a steady upward trend over the phase that counts as a leak.').prefault('50MB'),
+      })
+      .prefault({ interval: '500ms', leakThreshold: '50MB' }),
     stability: z
       .strictObject({
         window: duration('Width of the windows the stability metric is computed over.').prefault('1s'),

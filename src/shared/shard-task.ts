@@ -16,7 +16,7 @@ export interface ResolvedTarget {
   apiKeyEnv?: string;
   stream: boolean;
   requestTimeoutMs: number;
-  memory: { source: 'none' | 'ollama-ps' | 'pid'; pid?: number; url?: string };
+  memory: { source: 'none' | 'ollama-ps' | 'pid' | 'prometheus'; pid?: number; url?: string; metric?: string };
 }
 
 export interface ShardTask {

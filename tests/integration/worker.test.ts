@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startMockLlm, type MockLlmServer } from '../../src/mock-llm';
 import { computePhaseMetrics } from '../../src/coordinator/compute-phase-metrics';
+import { phaseToTasks } from '../../src/coordinator/plan-to-tasks';
 import { parsePlan } from '../../src/shared/parse-plan';
 import type { Phase } from '../../src/shared/plan-schema';
 import { mergeShardResults } from '../../src/shared/shard-result';
@@ -189,5 +190,44 @@ describe('scenarios in real threads', () => {
     const { metrics } = await runPhase('failing');
     expect(metrics.requests).toMatchObject({ total: 20, ok: 0, errors: 20, errorRate: 1, byClass: { http_500: 20 } });
     expect(metrics.stability.value).toBe(0);
+  });
+});
+
+describe('target memory', () => {
+  const leaky = parsePlan(`
+name: leaky
+target:
+  mock:
+    models:
+      - { name: a, ttft: 1ms, tokensPerSecond: 5000, loadTime: 10ms, memory: 1GB, leakPerLoad: 40MB }
+      - { name: b, ttft: 1ms, tokensPerSecond: 5000, loadTime: 10ms, memory: 2GB }
+      - { name: c, ttft: 1ms, tokensPerSecond: 5000, loadTime: 10ms, memory: 1GB }
+phases:
+  - { name: leaks, scenario: model-switch, models: [b, a], switch: { cycles: 6, requestsPerModel: 2 }, memory: { interval: 100ms } }
+  - { name: clean, scenario: model-switch, models: [b, c], switch: { cycles: 6, requestsPerModel: 2 }, memory: { interval: 100ms } }
+  - { name: metrics, scenario: requests, models: [c], load: { concurrency: 1, duration: 1s }, memory: { interval: 100ms } }
+`);
+
+  test('a target that leaks on every model load gets a leak verdict from the per-cycle trend; one that does not, none', async () => {
+    const server = await startMockLlm(leaky.target.mock!);
+    try {
+      const run = async (index: number, memory?: Partial<ResolvedTarget['memory']>) => {
+        const resolved = { ...target, baseUrl: `${server.url}/v1`, memory: { source: 'ollama-ps' as const, url: server.url, ...memory } };
+        const results = await executor.runPhase(phaseToTasks(leaky, index, resolved, 'r', Date.now() + 50));
+        return computePhaseMetrics(mergeShardResults(results), leaky.phases[index]!);
+      };
+      const leaking = await run(0);
+      expect(leaking.memory.target.verdict).toBe('leak');
+      expect(leaking.memory.target.growth).toBe(200e6);
+      const clean = await run(1);
+      expect(clean.memory.target.verdict).toBe('stable');
+      expect(clean.memory.target.growth).toBe(0);
+      // The same memory read from the mock's Prometheus endpoint.
+      const scraped = await run(2, { source: 'prometheus', url: `${server.url}/metrics`, metric: 'process_resident_memory_bytes' });
+      expect(scraped.memory.target.source).toBe('prometheus');
+      expect(scraped.memory.target.peak).toBe(1e9);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { computePhaseMetrics, computeStability } from '../../src/coordinator/compute-phase-metrics';
+import { computePhaseMetrics, computeStability, leakVerdict } from '../../src/coordinator/compute-phase-metrics';
+import { sumPrometheusMetric } from '../../src/worker/memory/read-target-memory';
 import { createHistogram, encodeHistogram } from '../../src/shared/histogram';
 import { parsePlan } from '../../src/shared/parse-plan';
 import { emptyShardResult, mergeShardResults, type ShardResult } from '../../src/shared/shard-result';
@@ -98,4 +99,38 @@ describe('stability', () => {
   test('no windows, no verdict', () => {
     expect(computeStability({}, phase).value).toBeNull();
   });
+});
+
+describe('leak verdict', () => {
+  const series = (bytesAt: (second: number) => number, seconds = 20) => Array.from({ length: seconds }, (_, s) => ({ tMs: s * 1000, bytes: bytesAt(s) }));
+
+  test('a steady climb past the threshold is a leak; its slope is reported', () => {
+    const verdict = leakVerdict([series((s) => 1e9 + s * 5e6)], 50e6);
+    expect(verdict.verdict).toBe('leak');
+    expect(verdict.slopeBytesPerSecond).toBeCloseTo(5e6, -2);
+  });
+
+  test('noise, a one-off step down, or a climb under the threshold is not', () => {
+    expect(leakVerdict([series((s) => 1e9 + (s % 2) * 40e6)], 50e6).verdict).toBe('stable');
+    expect(leakVerdict([series((s) => (s < 10 ? 2e9 : 1e9))], 50e6).verdict).toBe('stable');
+    expect(leakVerdict([series((s) => 1e9 + s * 1e6)], 50e6).verdict).toBe('stable');
+  });
+
+  test('too few samples give no verdict', () => {
+    expect(leakVerdict([series((s) => s * 1e9, 3)], 50e6)).toEqual({ slopeBytesPerSecond: null, verdict: 'insufficient-data' });
+  });
+});
+
+test('Prometheus text: samples of the metric summed, labels matched, other metrics ignored', () => {
+  const text = [
+    '# HELP process_resident_memory_bytes Resident memory.',
+    'process_resident_memory_bytes 1.5e9',
+    'vllm:gpu_cache_usage_perc{model_name="a"} 0.25',
+    'vllm:gpu_cache_usage_perc{model_name="b"} 0.5',
+    'process_resident_memory_bytes_total 7',
+  ].join('\n');
+  expect(sumPrometheusMetric(text, 'process_resident_memory_bytes')).toBe(1.5e9);
+  expect(sumPrometheusMetric(text, 'vllm:gpu_cache_usage_perc')).toBe(0.75);
+  expect(sumPrometheusMetric(text, 'vllm:gpu_cache_usage_perc{model_name="b"}')).toBe(0.5);
+  expect(sumPrometheusMetric(text, 'missing_metric')).toBeNull();
 });

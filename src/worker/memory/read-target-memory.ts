@@ -54,6 +54,36 @@ export async function processTreeRssBytes(pid: number): Promise<number | null> {
   return found ? total : null;
 }
 
+/**
+ * Sums the samples of one metric in Prometheus text format. `metric` may carry labels,
+ * `name{a="b"}`: a sample matches when it has the name and all those labels.
+ */
+export function sumPrometheusMetric(text: string, metric: string): number | null {
+  const [, name, wanted = ''] = /^([^{]+)(?:\{(.*)\})?$/.exec(metric) ?? [];
+  const wantedLabels = wanted.split(',').map((label) => label.trim()).filter(Boolean);
+  let sum: number | null = null;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const labels = match[2] ?? '';
+    if (!wantedLabels.every((label) => labels.includes(label))) continue;
+    const value = Number(match[3]);
+    if (Number.isFinite(value)) sum = (sum ?? 0) + value;
+  }
+  return sum;
+}
+
+async function prometheusBytes(url: string, metric: string): Promise<number | null> {
+  try {
+    const response = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
+    const text = await response.body.text();
+    return response.statusCode === 200 ? sumPrometheusMetric(text, metric) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function targetMemoryReader(target: ResolvedTarget): TargetMemoryReader | undefined {
   const memory = target.memory;
   switch (memory.source) {
@@ -63,6 +93,8 @@ export function targetMemoryReader(target: ResolvedTarget): TargetMemoryReader |
     }
     case 'pid':
       return memory.pid === undefined ? undefined : () => processTreeRssBytes(memory.pid as number);
+    case 'prometheus':
+      return memory.url === undefined ? undefined : () => prometheusBytes(memory.url as string, memory.metric ?? 'process_resident_memory_bytes');
     case 'none':
       return undefined;
   }

@@ -87,7 +87,7 @@ export function computeStability(windows: ShardResult['windows'], phase: Phase):
 
 export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMetrics {
   const summary = (name: keyof ShardResult['histograms']) => summarize(mergeEncoded([merged.histograms[name]]));
-  const { ok, errors, byClass } = merged.requests;
+  const { ok, good, errors, byClass } = merged.requests;
   const durationMs = merged.firstStartMs !== null && merged.lastEndMs !== null ? merged.lastEndMs - merged.firstStartMs : 0;
   const seconds = durationMs / 1000;
   const time = summary('switchUs');
@@ -103,8 +103,8 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
 
   return {
     durationMs,
-    requests: { total: ok + errors, ok, errors, errorRate: ratio(errors, ok + errors), byClass },
-    throughput: { requestsPerSecond: seconds > 0 ? ok / seconds : null, outputTokensPerSecond: seconds > 0 ? tokens.output / seconds : null },
+    requests: { total: ok + errors, ok, errors, errorRate: ratio(errors, ok + errors), good, goodRatio: ratio(good, ok + errors), byClass },
+    throughput: { requestsPerSecond: seconds > 0 ? ok / seconds : null, goodput: seconds > 0 ? good / seconds : null, outputTokensPerSecond: seconds > 0 ? tokens.output / seconds : null },
     latency: { e2e: summary('e2eUs'), response: summary('responseUs'), ttft: summary('ttftUs'), tpot: summary('tpotUs'), itl: summary('itlUs') },
     tokens: {
       output: tokens.output,

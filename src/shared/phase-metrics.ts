@@ -41,10 +41,14 @@ export interface PhaseMetrics {
     ok: number;
     errors: number;
     errorRate: number | null;
+    /** Successful requests meeting every per-request SLO of the phase (all successful ones without SLOs). */
+    good: number;
+    goodRatio: number | null;
     /** Failed requests by class: timeout, connection_refused, http_500, malformed_response, ... */
     byClass: Record<string, number>;
   };
-  throughput: { requestsPerSecond: number | null; outputTokensPerSecond: number | null };
+  /** goodput: good requests per second. */
+  throughput: { requestsPerSecond: number | null; goodput: number | null; outputTokensPerSecond: number | null };
   latency: {
     /** Request sent to last byte: the service time. */
     e2e: Summary | null;
@@ -143,6 +147,8 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
   'requests.total': { kind: 'count', description: 'Measured requests', read: (m) => m.requests.total },
   'requests.errors': { kind: 'count', description: 'Failed requests', read: (m) => m.requests.errors },
   'requests.errorRate': { kind: 'ratio', description: 'Failed / measured requests', read: (m) => m.requests.errorRate },
+  'requests.goodRatio': { kind: 'ratio', description: 'Requests meeting every per-request SLO / measured requests', read: (m) => m.requests.goodRatio },
+  'throughput.goodput': { kind: 'rate', description: 'Requests meeting every per-request SLO per second', read: (m) => m.throughput.goodput },
   'throughput.rps': { kind: 'rate', description: 'Completed requests per second', read: (m) => m.throughput.requestsPerSecond },
   'throughput.outputTokensPerSecond': { kind: 'rate', description: 'Output tokens per second, all requests', read: (m) => m.throughput.outputTokensPerSecond },
   'concurrency.mean': { kind: 'count', description: 'Time-weighted mean requests in flight', read: (m) => m.concurrency.mean },

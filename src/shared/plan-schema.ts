@@ -238,6 +238,15 @@ export const phaseSchema = z
         minThroughputRatio: fraction('A window whose completions fall below this share of the median window is unstable.').prefault('50%'),
       })
       .prefault({ window: '1s', maxErrorRate: '1%', minThroughputRatio: '50%' }),
+    slo: z
+      .strictObject({
+        ttft: duration('Largest time to first token of a good request.').optional(),
+        e2e: duration('Largest end-to-end latency of a good request.').optional(),
+        tpot: duration('Largest time per output token of a good request.').optional(),
+        itl: duration('Largest gap between two tokens of a good request.').optional(),
+      })
+      .prefault({})
+      .describe('Per-request service levels: goodput counts the successful requests that meet all of them.'),
     shards: z.number().int().min(1).default(1).describe('Jobs the phase load is split over (distributed runs); criteria use the merged result.'),
     generator: z
       .strictObject({

@@ -38,7 +38,8 @@ export interface ShardResult {
   lastEndMs: number | null;
   /** Encoded HdrHistograms; times in microseconds. */
   histograms: Record<HistogramName, string>;
-  requests: { ok: number; errors: number; byClass: Record<string, number> };
+  /** `good`: successful requests that met every per-request SLO of the phase. */
+  requests: { ok: number; good: number; errors: number; byClass: Record<string, number> };
   tokens: { output: number; input: number; fromServer: number; estimated: number };
   concurrency: { requested: number; inFlightIntegralMs: number; peak: number };
   context: {
@@ -104,7 +105,12 @@ export function mergeShardResults(results: readonly ShardResult[]): ShardResult 
       firstStartMs: minOrNull(sum.firstStartMs, next.firstStartMs),
       lastEndMs: maxOrNull(sum.lastEndMs, next.lastEndMs),
       histograms,
-      requests: { ok: sum.requests.ok + next.requests.ok, errors: sum.requests.errors + next.requests.errors, byClass: addCounts(sum.requests.byClass, next.requests.byClass) },
+      requests: {
+        ok: sum.requests.ok + next.requests.ok,
+        good: sum.requests.good + next.requests.good,
+        errors: sum.requests.errors + next.requests.errors,
+        byClass: addCounts(sum.requests.byClass, next.requests.byClass),
+      },
       tokens: addCounts(sum.tokens, next.tokens),
       concurrency: {
         requested: sum.concurrency.requested + next.concurrency.requested,
@@ -143,7 +149,7 @@ export function emptyShardResult(requestedConcurrency = 0): ShardResult {
     firstStartMs: null,
     lastEndMs: null,
     histograms: Object.fromEntries(HISTOGRAM_NAMES.map((name) => [name, empty])) as Record<HistogramName, string>,
-    requests: { ok: 0, errors: 0, byClass: {} },
+    requests: { ok: 0, good: 0, errors: 0, byClass: {} },
     tokens: { output: 0, input: 0, fromServer: 0, estimated: 0 },
     concurrency: { requested: requestedConcurrency, inFlightIntegralMs: 0, peak: 0 },
     context: { probes: 0, recalled: 0, crossSwitchProbes: 0, crossSwitchRecalled: 0, byDistance: {} },

@@ -7,7 +7,8 @@ import { createHistogram, encodeHistogram, type Histogram } from '../shared/hist
 import type { MemorySample } from '../shared/phase-metrics';
 import { HISTOGRAM_NAMES, emptyShardResult, type HistogramName, type ShardResult } from '../shared/shard-result';
 import type { ProbeResult } from './conversation';
-import type { RequestOutcome } from './targets/llm-target';
+import type { Phase } from '../shared/plan-schema';
+import type { RequestOutcome, RequestSuccess } from './targets/llm-target';
 
 const toUs = (ms: number) => Math.max(1, Math.round(ms * 1000));
 export const toEpochMs = (perfMs: number) => performance.timeOrigin + perfMs;
@@ -30,7 +31,7 @@ export class Recorder {
    * `measureUntilEpochMs` on cool-down: sent, not recorded.
    */
   constructor(
-    private readonly options: { measureFromEpochMs: number; measureUntilEpochMs: number; windowMs: number; requestedConcurrency: number },
+    private readonly options: { measureFromEpochMs: number; measureUntilEpochMs: number; windowMs: number; requestedConcurrency: number; slo?: Phase['slo'] },
   ) {
     this.measureFromEpochMs = options.measureFromEpochMs;
     this.result = emptyShardResult(options.requestedConcurrency);
@@ -108,12 +109,30 @@ export class Recorder {
       if (outcome.outputTokens > 1) this.histograms.tpotUs.recordValue(toUs((e2eMs - ttftMs) / (outcome.outputTokens - 1)));
     }
     const chunks = outcome.contentChunkTimesMs;
-    for (let index = 1; index < chunks.length; index++) this.histograms.itlUs.recordValue(toUs((chunks[index] as number) - (chunks[index - 1] as number)));
+    let largestGapMs = 0;
+    for (let index = 1; index < chunks.length; index++) {
+      const gapMs = (chunks[index] as number) - (chunks[index - 1] as number);
+      largestGapMs = Math.max(largestGapMs, gapMs);
+      this.histograms.itlUs.recordValue(toUs(gapMs));
+    }
+    if (this.meetsSlo(outcome, e2eMs, largestGapMs)) result.requests.good++;
     result.tokens.output += outcome.outputTokens;
     result.tokens.input += outcome.inputTokens;
     if (outcome.usageFromServer) result.tokens.fromServer++;
     else result.tokens.estimated++;
     if (role === 'switch') result.switches++;
+  }
+
+  /** A request meets the SLOs it can be judged on; one without a first token fails a TTFT SLO. */
+  private meetsSlo(outcome: RequestSuccess, e2eMs: number, largestGapMs: number): boolean {
+    const slo = this.options.slo;
+    if (!slo) return true;
+    const ttftMs = outcome.firstContentMs === null ? null : outcome.firstContentMs - outcome.startMs;
+    if (slo.e2e !== undefined && e2eMs > slo.e2e) return false;
+    if (slo.ttft !== undefined && (ttftMs === null || ttftMs > slo.ttft)) return false;
+    if (slo.tpot !== undefined && ttftMs !== null && outcome.outputTokens > 1 && (e2eMs - ttftMs) / (outcome.outputTokens - 1) > slo.tpot) return false;
+    if (slo.itl !== undefined && largestGapMs > slo.itl) return false;
+    return true;
   }
 
   recordProbe(probe: ProbeResult): void {

@@ -41,7 +41,7 @@ export async function runSlice(slice: SliceTask): Promise<ShardResult> {
 
   const measureFromEpochMs = task.startAtMs + phase.load.warmup;
   const measureUntilEpochMs = phase.load.duration === undefined ? Infinity : measureFromEpochMs + phase.load.duration - phase.load.cooldown;
-  const recorder = new Recorder({ measureFromEpochMs, measureUntilEpochMs, windowMs: phase.stability.window, requestedConcurrency: slice.concurrency });
+  const recorder = new Recorder({ measureFromEpochMs, measureUntilEpochMs, windowMs: phase.stability.window, requestedConcurrency: slice.concurrency, slo: phase.slo });
   const health = watchGeneratorHealth(recorder);
   const target = createTarget(task.target, slice.concurrency);
   const heap = startMemorySampler(() => process.memoryUsage().heapUsed, { intervalMs: phase.memory.interval, originEpochMs: task.startAtMs });

@@ -23,6 +23,7 @@ target:
 phases:
   - { name: keeps-up, scenario: requests, models: [m], load: { mode: open, rate: 20, concurrency: 10, duration: 3s }, conversation: { maxTokens: 1 } }
   - { name: saturated, scenario: requests, models: [m], load: { mode: open, rate: 20, concurrency: 1, duration: 3s }, conversation: { maxTokens: 1 } }
+  - { name: slo, scenario: requests, models: [m], load: { mode: open, rate: 20, concurrency: 1, duration: 2s }, conversation: { maxTokens: 1 }, slo: { e2e: 150ms, ttft: 150ms } }
   - { name: starved, scenario: requests, models: [m], load: { concurrency: 2, duration: 2s }, conversation: { maxTokens: 1 }, generator: { failOnUntrustworthy: true } }
 `);
 let mock: MockLlmServer;
@@ -82,9 +83,24 @@ test('open loop against a server that cannot keep up: response times include the
   expect(metrics.generator.trustworthy).toBe(true);
 });
 
+test('goodput counts the requests that meet every per-request SLO', async () => {
+  // Service takes ~100 ms, within the 150 ms SLOs: every successful request is good, although the
+  // queue makes response times long (SLOs are per request, on the target's service).
+  const metrics = await run(2);
+  expect(metrics.requests.ok).toBeGreaterThan(10);
+  expect(metrics.requests.good).toBe(metrics.requests.ok);
+  const strict = parsePlan(
+    'name: s\ntarget: { baseUrl: "http://127.0.0.1:1/v1" }\nphases: [{ name: a, scenario: requests, models: [m], load: { requests: 8 }, conversation: { maxTokens: 1 }, slo: { ttft: 50ms } }]',
+  );
+  const results = await executor.runPhase(phaseToTasks(strict, 0, resolveTarget(plan.target, mock.url), 'r', Date.now() + 50));
+  const judged = computePhaseMetrics(mergeShardResults(results), strict.phases[0]!);
+  expect(judged.requests).toMatchObject({ ok: 8, good: 0, goodRatio: 0 });
+  expect(judged.throughput.goodput).toBe(0);
+});
+
 test('a generator starved on purpose (a busy loop in its thread) is flagged, and fails the phase when the plan says so', async () => {
-  const phase = plan.phases[2]!;
-  const [task] = phaseToTasks(plan, 2, resolveTarget(plan.target, mock.url), 'r', Date.now() + 50);
+  const phase = plan.phases[3]!;
+  const [task] = phaseToTasks(plan, 3, resolveTarget(plan.target, mock.url), 'r', Date.now() + 50);
   // The slice runs on this thread; a busy loop takes 80 ms of every 100 from it.
   const hog = setInterval(() => {
     const until = Date.now() + 80;

@@ -188,7 +188,7 @@ describe('scenarios in real threads', () => {
 
   test('a target that fails every request: errors counted by class, the phase completes', async () => {
     const { metrics } = await runPhase('failing');
-    expect(metrics.requests).toMatchObject({ total: 20, ok: 0, errors: 20, errorRate: 1, byClass: { http_500: 20 } });
+    expect(metrics.requests).toMatchObject({ total: 20, ok: 0, good: 0, errors: 20, errorRate: 1, byClass: { http_500: 20 } });
     expect(metrics.stability.value).toBe(0);
   });
 });

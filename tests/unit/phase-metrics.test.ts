@@ -37,7 +37,7 @@ describe('phase metrics', () => {
     const shard = shardWith([100, 200], {
       firstStartMs: 1_000,
       lastEndMs: 3_000,
-      requests: { ok: 18, errors: 2, byClass: { http_500: 2 } },
+      requests: { ok: 18, good: 15, errors: 2, byClass: { http_500: 2 } },
       concurrency: { requested: 4, inFlightIntegralMs: 7_000, peak: 4 },
       context: { probes: 10, recalled: 7, crossSwitchProbes: 4, crossSwitchRecalled: 4, byDistance: { '3': { probes: 6, recalled: 6 }, '9': { probes: 4, recalled: 1 } } },
       tokens: { output: 400, input: 1000, fromServer: 18, estimated: 0 },
@@ -46,7 +46,8 @@ describe('phase metrics', () => {
     expect(metrics.durationMs).toBe(2_000);
     expect(metrics.throughput.requestsPerSecond).toBe(9);
     expect(metrics.throughput.outputTokensPerSecond).toBe(200);
-    expect(metrics.requests).toEqual({ total: 20, ok: 18, errors: 2, errorRate: 0.1, byClass: { http_500: 2 } });
+    expect(metrics.requests).toEqual({ total: 20, ok: 18, errors: 2, errorRate: 0.1, good: 15, goodRatio: 0.75, byClass: { http_500: 2 } });
+    expect(metrics.throughput.goodput).toBe(7.5);
     expect(metrics.concurrency).toEqual({ requested: 4, mean: 3.5, peak: 4 });
     expect(metrics.context.preservation).toBe(0.7);
     expect(metrics.context.accuracy).toBe(1);

@@ -16,6 +16,7 @@ export function resolveTarget(target: Target, mockUrl?: string): ResolvedTarget 
     baseUrl,
     ...(target.apiKeyEnv ? { apiKeyEnv: target.apiKeyEnv } : {}),
     ...(target.keepAlive !== undefined ? { keepAliveMs: target.keepAlive } : {}),
+    ...(target.kind === 'openai' ? { endpoint: target.endpoint } : {}),
     stream: target.stream,
     requestTimeoutMs: target.requestTimeout,
     memory,

@@ -91,8 +91,11 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
   const sockets = new Set<Socket>();
   let sequence = 0;
 
-  /** Loads the model if needed, then plays the answer's tokens on schedule through `emit`. */
-  async function generate(chat: ChatRequest, model: MockModelConfig, isOpen: () => boolean, emit: (token: string) => void) {
+  /**
+   * Loads the model if needed, then plays the tokens on schedule through `emit`: first the model's
+   * `reasoningTokens` (flagged as reasoning), then the answer.
+   */
+  async function generate(chat: ChatRequest, model: MockModelConfig, isOpen: () => boolean, emit: (token: string, reasoning: boolean) => void) {
     stats.firstChatAtMs ??= Date.now();
     const loadMs = await residency.acquire(model);
     const key = `${model.name}\u0000${JSON.stringify(chat.messages)}`;
@@ -101,10 +104,11 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
     const answer = composeAnswer({ seed: config.seed, model: model.name, messages: chat.messages, windowTokens: model.contextWindowTokens, maxTokens: chat.maxTokens });
     const startMs = performance.now();
     const firstAtMs = model.ttft + (stall ? model.stallTime : 0);
-    for (const [index, token] of answer.tokens.entries()) {
+    const tokens = [...Array.from({ length: model.reasoningTokens }, (_, index) => ({ text: `thought${index} `, reasoning: true })), ...answer.tokens.map((text) => ({ text, reasoning: false }))];
+    for (const [index, token] of tokens.entries()) {
       await sleep(startMs + firstAtMs + (index * 1000) / model.tokensPerSecond - performance.now());
       if (!isOpen()) break;
-      emit(token);
+      emit(token.text, token.reasoning);
     }
     return { answer, loadMs, totalMs: performance.now() - startMs + loadMs };
   }
@@ -115,9 +119,41 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
     return failed;
   }
 
-  function usage(chat: ChatRequest, answer: Answer) {
+  function usage(chat: ChatRequest, answer: Answer, model: MockModelConfig) {
     const prompt = promptTokens(chat.messages);
-    return { prompt_tokens: prompt, completion_tokens: answer.tokens.length, total_tokens: prompt + answer.tokens.length };
+    const completion = answer.tokens.length + model.reasoningTokens;
+    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  }
+
+  /** The legacy completions API: the conversation arrives as one prompt of "role: text" lines. */
+  async function openAiCompletion(request: IncomingMessage, response: ServerResponse) {
+    const body = await readJson(request);
+    if (typeof body.prompt !== 'string') throw new HttpError(400, '`prompt` must be a string');
+    const messages = body.prompt
+      .split('\n')
+      .map((line) => /^(system|user|assistant): (.*)$/.exec(line))
+      .filter((match): match is RegExpExecArray => match !== null && match[2] !== '')
+      .map((match) => ({ role: match[1] as string, content: match[2] as string }));
+    const chat = parseChat({ ...body, messages }, false);
+    const model = models.get(chat.model);
+    if (!model) throw new HttpError(404, `The model \`${chat.model}\` does not exist`, 'model_not_found');
+    if (injectedError(chat, model)) throw new HttpError(500, 'injected failure (mock errorRate)', 'server_error');
+    const id = `cmpl-mock${++sequence}`;
+    const open = () => !response.destroyed;
+    const envelope = (choices: unknown[], extra: Record<string, unknown> = {}) => ({ id, object: 'text_completion', created: CREATED, model: model.name, choices, ...extra });
+    if (!chat.stream) {
+      const { answer } = await generate(chat, model, open, () => undefined);
+      sendJson(response, 200, envelope([{ index: 0, text: answer.tokens.join(''), finish_reason: answer.finishReason }], { usage: usage(chat, answer, model) }));
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const { answer } = await generate(chat, model, open, (token, reasoning) => {
+      if (!reasoning) response.write(`data: ${JSON.stringify(envelope([{ index: 0, text: token, finish_reason: null }]))}\n\n`);
+    });
+    if (!open()) return;
+    response.write(`data: ${JSON.stringify(envelope([{ index: 0, text: '', finish_reason: answer.finishReason }]))}\n\n`);
+    if (chat.includeUsage) response.write(`data: ${JSON.stringify(envelope([], { usage: usage(chat, answer, model) }))}\n\n`);
+    response.end('data: [DONE]\n\n');
   }
 
   async function openAiChat(request: IncomingMessage, response: ServerResponse) {
@@ -135,7 +171,7 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
         created: CREATED,
         model: model.name,
         choices: [{ index: 0, message: { role: 'assistant', content: answer.tokens.join('') }, finish_reason: answer.finishReason }],
-        usage: usage(chat, answer),
+        usage: usage(chat, answer, model),
       });
       return;
     }
@@ -144,10 +180,10 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
       response.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: CREATED, model: model.name, choices, ...extra })}\n\n`);
     // A role-only first chunk, as real servers send: clients must not count it as the first token.
     chunk([{ index: 0, delta: { role: 'assistant' }, finish_reason: null }]);
-    const { answer } = await generate(chat, model, open, (token) => chunk([{ index: 0, delta: { content: token }, finish_reason: null }]));
+    const { answer } = await generate(chat, model, open, (token, reasoning) => chunk([{ index: 0, delta: reasoning ? { reasoning_content: token } : { content: token }, finish_reason: null }]));
     if (!open()) return;
     chunk([{ index: 0, delta: {}, finish_reason: answer.finishReason }]);
-    if (chat.includeUsage) chunk([], { usage: usage(chat, answer) });
+    if (chat.includeUsage) chunk([], { usage: usage(chat, answer, model) });
     response.end('data: [DONE]\n\n');
   }
 
@@ -159,8 +195,8 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
     const open = () => !response.destroyed;
     const line = (body: Record<string, unknown>) => ({ model: model.name, created_at: new Date().toISOString(), ...body });
     if (chat.stream) response.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    const { answer, loadMs, totalMs } = await generate(chat, model, open, (token) => {
-      if (chat.stream) response.write(`${JSON.stringify(line({ message: { role: 'assistant', content: token }, done: false }))}\n`);
+    const { answer, loadMs, totalMs } = await generate(chat, model, open, (token, reasoning) => {
+      if (chat.stream && !reasoning) response.write(`${JSON.stringify(line({ message: { role: 'assistant', content: token }, done: false }))}\n`);
     });
     if (!open()) return;
     const ns = (ms: number) => Math.round(ms * 1e6);
@@ -180,6 +216,7 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
 
   const routes: Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void> | void> = {
     'POST /v1/chat/completions': openAiChat,
+    'POST /v1/completions': openAiCompletion,
     'POST /api/chat': ollamaChat,
     'GET /v1/models': (_request, response) =>
       sendJson(response, 200, { object: 'list', data: config.models.map((model) => ({ id: model.name, object: 'model', created: CREATED, owned_by: 'grym-perf-mock' })) }),

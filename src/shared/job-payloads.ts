@@ -10,6 +10,7 @@ import { phaseSchema } from './plan-schema';
 export const resolvedTargetSchema = z.strictObject({
   kind: z.enum(['openai', 'ollama']),
   keepAliveMs: z.number().min(0).optional(),
+  endpoint: z.enum(['chat', 'completions']).optional(),
   baseUrl: z.url(),
   apiKeyEnv: z.string().optional(),
   stream: z.boolean(),

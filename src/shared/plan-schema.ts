@@ -71,6 +71,7 @@ export const mockModelSchema = z
     tokensPerSecond: z.number().positive().default(200).describe('Output token rate after the first token.'),
     loadTime: duration('Time paid by the first request after the server switches to this model.').prefault('300ms'),
     memory: byteSize('Memory the model occupies while loaded (reported by /api/ps).').prefault('4GB'),
+    reasoningTokens: z.number().int().min(0).default(0).describe('Reasoning tokens streamed (as `reasoning_content`) before the answer, as reasoning models do.'),
     leakPerLoad: byteSize('Memory the mock fails to give back each time this model is loaded (a leak to detect).').prefault('0B'),
     errorRate: fraction('Share of requests answered with HTTP 500, drawn from the seeded generator.').prefault(0),
     stallRate: fraction('Share of requests that stall for `stallTime` before the first token.').prefault(0),
@@ -118,6 +119,10 @@ export const targetSchema = z
       .enum(['openai', 'ollama'])
       .prefault('openai')
       .describe('API the target speaks. "openai": OpenAI-compatible chat completions (vLLM, llama.cpp, LM Studio, Ollama /v1, hosted APIs). "ollama": Ollama\'s native /api/chat, with its model load times.'),
+    endpoint: z
+      .enum(['chat', 'completions'])
+      .default('chat')
+      .describe('OpenAI-compatible: /chat/completions with messages, or the legacy /completions with the conversation as one prompt.'),
     keepAlive: duration('Ollama: how long the server keeps a model loaded after a request (`keep_alive`).').optional(),
     baseUrl: z
       .url()
@@ -136,6 +141,9 @@ export const targetSchema = z
   .superRefine((target, ctx) => {
     if (target.baseUrl === undefined && target.mock === undefined) {
       ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'is required: give the server\'s URL (such as http://127.0.0.1:11434/v1), or add a `mock` section to test the built-in mock' });
+    }
+    if (target.endpoint === 'completions' && target.kind !== 'openai') {
+      ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'applies to kind "openai" only' });
     }
     if (target.keepAlive !== undefined && target.kind !== 'ollama') {
       ctx.addIssue({ code: 'custom', path: ['keepAlive'], message: 'applies to kind "ollama" only: remove it, or set kind: ollama' });

@@ -10,6 +10,8 @@ import type { ShardResult } from './shard-result';
 /** The target as a worker needs it: the mock resolved to its URL, the key still only a name. */
 export interface ResolvedTarget {
   kind: 'openai' | 'ollama';
+  /** OpenAI-compatible: chat completions or the legacy completions endpoint. */
+  endpoint?: 'chat' | 'completions';
   /** Ollama: `keep_alive` in ms. */
   keepAliveMs?: number;
   baseUrl: string;

@@ -18,12 +18,15 @@ export interface ChatRequest {
 export interface RequestSuccess {
   ok: true;
   startMs: number;
-  /** When the first chunk with content arrived; null without streaming. */
+  /** When the first chunk with content (answer or reasoning) arrived; null without streaming. */
   firstContentMs: number | null;
   endMs: number;
   /** Arrival times of content chunks (streaming), for inter-token latency. */
   contentChunkTimesMs: number[];
+  /** The answer, without any reasoning the model streamed before it. */
   content: string;
+  /** Reasoning streamed apart from the answer (`reasoning_content`), when the model gives any. */
+  reasoning?: string;
   outputTokens: number;
   inputTokens: number;
   /** True when token counts came from the server's `usage`, false when estimated from words. */

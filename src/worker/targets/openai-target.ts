@@ -16,9 +16,15 @@ interface Usage {
 
 class MalformedResponse extends Error {}
 
+/** The legacy completions API gets the conversation as one prompt of "role: text" lines. */
+export function conversationPrompt(messages: ChatRequest['messages']): string {
+  return `${messages.map((message) => `${message.role}: ${message.content}`).join('\n')}\nassistant:`;
+}
+
 export function createOpenAiTarget(target: ResolvedTarget, connections: number): LlmTarget {
   const base = new URL(target.baseUrl);
-  const path = `${base.pathname.replace(/\/$/, '')}/chat/completions`;
+  const legacy = target.endpoint === 'completions';
+  const path = `${base.pathname.replace(/\/$/, '')}${legacy ? '/completions' : '/chat/completions'}`;
   const pool = new Pool(base.origin, { connections: Math.max(1, connections), keepAliveTimeout: 30_000, pipelining: 1 });
   // Read once here, in the thread that sends: the key never travels in tasks, results or logs.
   const apiKey = target.apiKeyEnv ? process.env[target.apiKeyEnv] : undefined;
@@ -28,7 +34,7 @@ export function createOpenAiTarget(target: ResolvedTarget, connections: number):
   async function send(request: ChatRequest): Promise<RequestOutcome> {
     const body = JSON.stringify({
       model: request.model,
-      messages: request.messages,
+      ...(legacy ? { prompt: conversationPrompt(request.messages) } : { messages: request.messages }),
       max_tokens: request.maxTokens,
       stream: target.stream,
       ...(target.stream ? { stream_options: { include_usage: true } } : {}),
@@ -49,12 +55,13 @@ export function createOpenAiTarget(target: ResolvedTarget, connections: number):
       if (!target.stream) {
         const json = (await response.body.json().catch(() => {
           throw new MalformedResponse('response is not JSON');
-        })) as { choices?: Array<{ message?: { content?: string } }>; usage?: Usage };
-        const content = json.choices?.[0]?.message?.content;
-        if (typeof content !== 'string') throw new MalformedResponse('no choices[0].message.content');
+        })) as { choices?: Array<{ message?: { content?: string }; text?: string }>; usage?: Usage };
+        const content = legacy ? json.choices?.[0]?.text : json.choices?.[0]?.message?.content;
+        if (typeof content !== 'string') throw new MalformedResponse(legacy ? 'no choices[0].text' : 'no choices[0].message.content');
         return finish(startMs, null, [], content, json.usage, request);
       }
       let content = '';
+      let reasoning = '';
       let usage: Usage | undefined;
       let firstContentMs: number | null = null;
       const chunkTimes: number[] = [];
@@ -73,24 +80,30 @@ export function createOpenAiTarget(target: ResolvedTarget, connections: number):
             done = true;
             continue;
           }
-          let event: { choices?: Array<{ delta?: { content?: string | null } }>; usage?: Usage | null };
+          let event: { choices?: Array<{ delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null }; text?: string }>; usage?: Usage | null };
           try {
             event = JSON.parse(data) as typeof event;
           } catch {
             throw new MalformedResponse(`bad SSE data: ${data.slice(0, 80)}`);
           }
           if (event.usage) usage = event.usage;
-          const delta = event.choices?.[0]?.delta?.content;
-          if (typeof delta === 'string' && delta.length > 0) {
+          const choice = event.choices?.[0];
+          const answer = legacy ? choice?.text : choice?.delta?.content;
+          // Reasoning models stream their thinking first: it is output (TTFT, inter-token gaps) but
+          // kept apart from the answer, which alone is scored by context probes.
+          const thought = choice?.delta?.reasoning_content ?? choice?.delta?.reasoning;
+          for (const [piece, isAnswer] of [[thought, false], [answer, true]] as const) {
+            if (typeof piece !== 'string' || piece.length === 0) continue;
             const now = performance.now();
             firstContentMs ??= now;
             chunkTimes.push(now);
-            content += delta;
+            if (isAnswer) content += piece;
+            else reasoning += piece;
           }
         }
       }
       if (!done) throw new MalformedResponse('stream ended without [DONE]');
-      return finish(startMs, firstContentMs, chunkTimes, content, usage, request);
+      return finish(startMs, firstContentMs, chunkTimes, content, usage, request, reasoning);
     } catch (error) {
       const endMs = performance.now();
       if (error instanceof MalformedResponse) return { ok: false, startMs, endMs, errorClass: 'malformed_response', message: error.message };
@@ -100,7 +113,7 @@ export function createOpenAiTarget(target: ResolvedTarget, connections: number):
     }
   }
 
-  function finish(startMs: number, firstContentMs: number | null, chunkTimes: number[], content: string, usage: Usage | undefined, request: ChatRequest): RequestOutcome {
+  function finish(startMs: number, firstContentMs: number | null, chunkTimes: number[], content: string, usage: Usage | undefined, request: ChatRequest, reasoning = ''): RequestOutcome {
     const fromServer = typeof usage?.completion_tokens === 'number';
     return {
       ok: true,
@@ -109,7 +122,8 @@ export function createOpenAiTarget(target: ResolvedTarget, connections: number):
       endMs: performance.now(),
       contentChunkTimesMs: chunkTimes,
       content,
-      outputTokens: fromServer ? (usage?.completion_tokens as number) : estimateTokens(content),
+      ...(reasoning ? { reasoning } : {}),
+      outputTokens: fromServer ? (usage?.completion_tokens as number) : estimateTokens(content) + estimateTokens(reasoning),
       inputTokens: typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : request.messages.reduce((sum, m) => sum + estimateTokens(m.content), 0),
       usageFromServer: fromServer,
     };

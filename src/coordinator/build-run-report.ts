@@ -44,15 +44,28 @@ export interface RunReportInput {
   phases: PhaseReport[];
 }
 
+/** Credentials inside URLs (https://user:key@host) never reach a report. */
+function withoutUrlCredentials(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\/\/[^/@\s]+@/g, '//***@');
+  if (Array.isArray(value)) return value.map(withoutUrlCredentials);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, withoutUrlCredentials(child)]));
+  return value;
+}
+
 export function buildRunReport(input: RunReportInput): RunReport {
   const phases = input.phases;
+  const workers = new Map<string, RunReport['workers'][number]>();
+  for (const shard of phases.flatMap((phase) => phase.shards)) {
+    workers.set(shard.worker, { worker: shard.worker, host: shard.host, node: shard.node, cpus: shard.cpus, threads: Math.max(shard.threads, workers.get(shard.worker)?.threads ?? 0) });
+  }
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     runId: input.runId,
     plan: { name: input.plan.name, ...(input.plan.description ? { description: input.plan.description } : {}), seed: input.plan.seed, source: input.source },
-    resolvedPlan: input.plan,
+    resolvedPlan: withoutUrlCredentials(input.plan),
     tool: { name: 'grym-perf', version: toolVersion(), node: process.version, host: hostname(), platform: `${platform()}-${process.arch}` },
     mode: input.mode,
+    workers: [...workers.values()],
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
     durationMs: input.finishedAt.getTime() - input.startedAt.getTime(),

@@ -114,6 +114,7 @@ export function renderMarkdownReport(report: RunReport): string {
     `| started | ${report.startedAt} |`,
     `| duration | ${ms(report.durationMs)} |`,
     `| grym-perf | ${report.tool.version}, Node ${report.tool.node}, ${cell(report.tool.host)} (${report.tool.platform}) |`,
+    `| workers | ${report.workers.map((w) => cell(`${w.worker} (${w.host}, Node ${w.node}, ${w.threads}/${w.cpus} threads/cores)`)).join('<br>') || 'none'} |`,
     '',
     ...report.phases.flatMap(phaseSection),
   ];

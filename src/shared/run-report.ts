@@ -29,6 +29,8 @@ export interface RunReport {
   resolvedPlan: unknown;
   tool: { name: 'grym-perf'; version: string; node: string; host: string; platform: string };
   mode: 'local' | 'distributed';
+  /** Every worker process that ran a shard: what a rerun needs to compare like with like. */
+  workers: Array<{ worker: string; host: string; node: string; cpus: number; threads: number }>;
   startedAt: string;
   finishedAt: string;
   durationMs: number;

@@ -23,6 +23,10 @@ export interface WindowCounts {
 export interface ShardInfo {
   shardIndex: number;
   worker: string;
+  /** Where the shard ran: host name, Node version, cores. */
+  host: string;
+  node: string;
+  cpus: number;
   threads: number;
   /** Times this shard was started (more than 1 after a retry). */
   attempts: number;

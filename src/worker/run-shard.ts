@@ -3,6 +3,7 @@
  * the harness's RSS and the target's memory on the main thread meanwhile, and merges the slices'
  * results exactly (histograms added) into the shard's result.
  */
+import { availableParallelism, hostname } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import type { MemorySample } from '../shared/phase-metrics';
@@ -76,7 +77,7 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
   const merged = mergeShardResults(results);
   return {
     ...merged,
-    shards: [{ shardIndex: task.shardIndex, worker: options.workerName, threads: sliceCount, attempts: 1, durationMs: Date.now() - startedMs, firstRequestAtMs: merged.firstStartMs }],
+    shards: [{ shardIndex: task.shardIndex, worker: options.workerName, host: hostname(), node: process.version, cpus: availableParallelism(), threads: sliceCount, attempts: 1, durationMs: Date.now() - startedMs, firstRequestAtMs: merged.firstStartMs }],
     memory: {
       ...merged.memory,
       harnessRss: { [options.workerName]: rssSamples },

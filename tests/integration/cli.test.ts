@@ -70,21 +70,28 @@ test('usage errors exit 2: unknown option, missing file, --redis-only command wi
   expect(noRedis.output).toContain('needs a Redis URL');
 });
 
-test('a target that refuses connections is counted, not fatal: the run completes with a report', async () => {
+test('a target that refuses connections is counted, not fatal: the run completes with a report, and no secret leaks into it', async () => {
   const port = await freePort();
   const file = join(out, 'refused.yaml');
   writeFileSync(
     file,
     [
       'name: refused',
-      `target: { baseUrl: "http://127.0.0.1:${port}/v1", requestTimeout: 2s }`,
+      `target: { baseUrl: "http://user:url-secret@127.0.0.1:${port}/v1", apiKeyEnv: GRYM_TEST_API_KEY, requestTimeout: 2s }`,
       'phases:',
       '  - { name: down, scenario: requests, models: [any], load: { concurrency: 2, requests: 30 }, criteria: { requests.errorRate: "< 1%" } }',
     ].join('\n'),
   );
   const dir = join(out, 'refused');
-  const { code } = await runCli(['run', file, '--out', dir]);
+  const { code, output } = await runCli(['run', file, '--out', dir], { env: { GRYM_TEST_API_KEY: 'sk-live-key-secret' } });
   expect(code).toBe(1);
-  const metrics = readReport(dir).phases[0]!.metrics;
-  expect(metrics.requests).toMatchObject({ total: 30, errors: 30, byClass: { connection_refused: 30 } });
+  const report = readReport(dir);
+  expect(report.phases[0]!.metrics.requests).toMatchObject({ total: 30, errors: 30, byClass: { connection_refused: 30 } });
+  // Reproducibility without secrets: the plan (key named, URL credentials masked), the workers.
+  expect(report.resolvedPlan).toMatchObject({ target: { apiKeyEnv: 'GRYM_TEST_API_KEY', baseUrl: `http://***@127.0.0.1:${port}/v1` } });
+  expect(report.workers).toEqual([expect.objectContaining({ node: process.version, threads: expect.any(Number) })]);
+  for (const text of [output, readFileSync(join(dir, 'report.json'), 'utf8'), readFileSync(join(dir, 'report.md'), 'utf8')]) {
+    expect(text).not.toContain('sk-live-key-secret');
+    expect(text).not.toContain('url-secret');
+  }
 });

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { createProgressReporter, loadPlanFile, loadPlanWithInput, renderSummary, resolveTarget, runPlan, writeReports, type ProgressReporter } from './coordinator';
 import { DEFAULT_MOCK_CONFIG, startMockLlm } from './mock-llm';
 import { GrymError, UsageError } from './shared/errors';
@@ -85,7 +86,7 @@ async function runDistributed(plan: Plan, input: unknown, planPath: string, opti
   }
   const mock = plan.target.mock ? await startMockLlm(plan.target.mock, { host: options.mockHost, port: 0 }) : undefined;
   try {
-    const target = resolveTarget(plan.target, mock?.url);
+    const target = resolveTarget(plan.target, mock?.url, dirname(planPath));
     const { runId, workers } = await submitRun({ redisUrl, prefix: options.prefix, plan, planInput: input, planSource: planPath, target, barrierTimeoutMs: options.barrierTimeout, ...(options.runId ? { runId: options.runId } : {}) });
     console.log(`run ${runId} submitted to ${redactRedisUrl(redisUrl)} (${workers} worker${workers === 1 ? '' : 's'} listening)`);
     if (options.detach) return EXIT.passed;

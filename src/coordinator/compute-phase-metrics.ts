@@ -140,6 +140,8 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
         // Model switches: judge the samples taken with the same model loaded, cycle after cycle.
         ...leakVerdict(perCycle.length > 0 ? perCycle : targetSeries, phase.memory.leakThreshold),
       },
+      gcPauses: summary('gcUs'),
+      heapSnapshots: memory.heapSnapshots,
     },
     stability: computeStability(merged.windows, phase),
     load: { mode: phase.load.mode, ...merged.arrivals, schedulingLag: summary('lagUs') },

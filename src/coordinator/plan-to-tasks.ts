@@ -1,4 +1,5 @@
 /** A phase -> its shard tasks: load split evenly, a seed per shard, no secrets. */
+import { resolve } from 'node:path';
 import type { Plan, Target } from '../shared/plan-schema';
 import { deriveSeed, splitEvenly, type ResolvedTarget, type ShardTask } from '../shared/shard-task';
 
@@ -6,7 +7,18 @@ import { deriveSeed, splitEvenly, type ResolvedTarget, type ShardTask } from '..
  * The target as workers need it. With `mock`, the URL is the running mock's, and its memory
  * comes from the mock's /api/ps unless the plan says otherwise.
  */
-export function resolveTarget(target: Target, mockUrl?: string): ResolvedTarget {
+export function resolveTarget(target: Target, mockUrl?: string, planDir = process.cwd()): ResolvedTarget {
+  if (target.kind === 'module') {
+    return {
+      kind: 'module',
+      baseUrl: '',
+      modulePath: resolve(planDir, target.module as string),
+      heapSnapshots: target.heapSnapshots,
+      stream: target.stream,
+      requestTimeoutMs: target.requestTimeout,
+      memory: { source: 'thread-heap' },
+    };
+  }
   // The mock speaks both APIs: OpenAI under /v1, Ollama at its root.
   const baseUrl = target.baseUrl ?? (mockUrl ? (target.kind === 'ollama' ? mockUrl : `${mockUrl}/v1`) : undefined);
   if (!baseUrl) throw new Error('target has neither baseUrl nor a running mock');

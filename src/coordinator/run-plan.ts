@@ -3,6 +3,7 @@
  * implements `ShardExecutor`), merges each phase's shard results and builds the report. A phase
  * whose shards fail is recorded as failed with its error, and the run goes on to the next phase.
  */
+import { dirname } from 'node:path';
 import { toErrorPayload } from '../shared/errors';
 import type { MockServerConfig, Plan } from '../shared/plan-schema';
 import { newRunId } from '../shared/queue-layout';
@@ -35,7 +36,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
   if (plan.target.mock && !options.startMock) throw new Error('this plan tests the built-in mock: pass startMock');
   const mock = plan.target.mock && options.startMock ? await options.startMock(plan.target.mock) : undefined;
   try {
-    const target = resolveTarget(plan.target, mock?.url);
+    const target = resolveTarget(plan.target, mock?.url, dirname(options.source));
     emit({ type: 'run-start', runId, phases: plan.phases.length });
     const phases: PhaseReport[] = [];
     for (const [phaseIndex, phase] of plan.phases.entries()) {

@@ -59,6 +59,8 @@ function metricsSection(metrics: PhaseMetrics): string[] {
   lines.push(
     `- **Memory (harness)**: RSS peak ${bytes(memory.harness.rssPeak)}, growth ${bytes(memory.harness.rssGrowth)}, thread heap peak ${bytes(memory.harness.heapPeak)}; ${trend(memory.harness)}`,
     `- **Memory (target, ${memory.target.source})**: peak ${bytes(memory.target.peak)}, growth ${bytes(memory.target.growth)}; ${trend(memory.target)}`,
+    ...(memory.gcPauses ? [`- **GC pauses**: ${memory.gcPauses.count}, p99 ${ms(memory.gcPauses.p99)}, max ${ms(memory.gcPauses.max)}`] : []),
+    ...(memory.heapSnapshots.length > 0 ? [`- **Heap snapshots** (start and end of threads that grew): ${memory.heapSnapshots.map((file) => `\`${file}\``).join(', ')}`] : []),
     `- **Stability**: ${percent(stability.value)} (${stability.stableWindows} of ${stability.windows} windows of ${ms(stability.windowMs)} stable)`,
     metrics.generator.trustworthy
       ? `- **Generator**: kept up (event-loop lag p99 ${ms(metrics.generator.eventLoopLag?.p99)}, busiest thread ${percent(metrics.generator.busiestUtilization)} busy)`

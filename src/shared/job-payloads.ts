@@ -8,15 +8,17 @@ import { z } from 'zod';
 import { phaseSchema } from './plan-schema';
 
 export const resolvedTargetSchema = z.strictObject({
-  kind: z.enum(['openai', 'ollama']),
+  kind: z.enum(['openai', 'ollama', 'module']),
+  modulePath: z.string().optional(),
+  heapSnapshots: z.boolean().optional(),
   keepAliveMs: z.number().min(0).optional(),
   endpoint: z.enum(['chat', 'completions']).optional(),
-  baseUrl: z.url(),
+  baseUrl: z.union([z.url(), z.literal('')]),
   apiKeyEnv: z.string().optional(),
   stream: z.boolean(),
   requestTimeoutMs: z.number().positive(),
   memory: z.strictObject({
-    source: z.enum(['none', 'ollama-ps', 'pid', 'prometheus']),
+    source: z.enum(['none', 'ollama-ps', 'pid', 'prometheus', 'thread-heap']),
     pid: z.number().int().optional(),
     url: z.string().optional(),
     metric: z.string().optional(),

@@ -98,6 +98,10 @@ export interface PhaseMetrics {
   memory: {
     harness: { rssPeak: number | null; rssGrowth: number | null; heapPeak: number | null; samples: MemorySample[] } & LeakVerdict;
     target: { source: string; peak: number | null; growth: number | null; samples: MemorySample[] } & LeakVerdict;
+    /** Garbage-collection pauses in the generator threads (for a module target: in the system under test). */
+    gcPauses: Summary | null;
+    /** Heap snapshot pairs (start, end) of threads whose heap grew past the leak threshold. */
+    heapSnapshots: string[];
   };
   stability: { value: number | null; windows: number; stableWindows: number; windowMs: number };
   load: {
@@ -157,6 +161,7 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
   'context.accuracy': { kind: 'ratio', description: 'Facts recalled / probed across a model switch', read: (m) => m.context.accuracy },
   'memory.target.peak': { kind: 'bytes', description: 'Peak memory of the target', read: (m) => m.memory.target.peak },
   'memory.target.growth': { kind: 'bytes', description: 'Memory growth of the target over the phase', read: (m) => m.memory.target.growth },
+  ...summaryMetrics('memory.gcPauses', 'Garbage-collection pauses in the worker threads', (m) => m.memory.gcPauses),
   'memory.harness.peak': { kind: 'bytes', description: 'Peak RSS of the harness', read: (m) => m.memory.harness.rssPeak },
   'memory.harness.growth': { kind: 'bytes', description: 'RSS growth of the harness over the phase', read: (m) => m.memory.harness.rssGrowth },
   stability: { kind: 'ratio', description: 'Stable windows / windows', read: (m) => m.stability.value },

@@ -116,9 +116,11 @@ export const targetMemorySchema = z
 export const targetSchema = z
   .strictObject({
     kind: z
-      .enum(['openai', 'ollama'])
+      .enum(['openai', 'ollama', 'module'])
       .prefault('openai')
-      .describe('API the target speaks. "openai": OpenAI-compatible chat completions (vLLM, llama.cpp, LM Studio, Ollama /v1, hosted APIs). "ollama": Ollama\'s native /api/chat, with its model load times.'),
+      .describe('API the target speaks. "openai": OpenAI-compatible chat completions (vLLM, llama.cpp, LM Studio, Ollama /v1, hosted APIs). "ollama": Ollama\'s native /api/chat, with its model load times. "module": your own integration code, loaded into the worker threads.'),
+    module: z.string().min(1).optional().describe('kind "module": path of the JS module (relative to the plan file) exporting `createSession`; see the README.'),
+    heapSnapshots: z.boolean().default(false).describe('kind "module": write V8 heap snapshots of a thread at phase start and end when its heap grows past memory.leakThreshold.'),
     endpoint: z
       .enum(['chat', 'completions'])
       .default('chat')
@@ -139,6 +141,14 @@ export const targetSchema = z
     mock: mockServerSchema.optional().describe('Start the built-in mock LLM in-process and test against it.'),
   })
   .superRefine((target, ctx) => {
+    if (target.kind === 'module') {
+      if (target.module === undefined) ctx.addIssue({ code: 'custom', path: ['module'], message: 'is required for kind "module": give the path of your integration module' });
+      if (target.baseUrl !== undefined || target.mock !== undefined) ctx.addIssue({ code: 'custom', path: ['kind'], message: '"module" runs your code in the worker threads: remove baseUrl and mock' });
+      return;
+    }
+    if (target.module !== undefined || target.heapSnapshots) {
+      ctx.addIssue({ code: 'custom', path: [target.module !== undefined ? 'module' : 'heapSnapshots'], message: 'applies to kind "module" only' });
+    }
     if (target.baseUrl === undefined && target.mock === undefined) {
       ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'is required: give the server\'s URL (such as http://127.0.0.1:11434/v1), or add a `mock` section to test the built-in mock' });
     }

@@ -10,9 +10,10 @@ import type { MemorySample } from './phase-metrics';
 /**
  * e2e: send to last byte (service time). response: scheduled start to last byte (open loop only).
  * lag: scheduled start to when the generator got to it (open loop). load: model load time the
- * server reported (Ollama `load_duration`), for requests that paid one. loopLag: event-loop delay of generator threads.
+ * server reported (Ollama `load_duration`), for requests that paid one. gc: garbage-collection
+ * pauses in the generator threads. loopLag: event-loop delay of generator threads.
  */
-export const HISTOGRAM_NAMES = ['e2eUs', 'responseUs', 'lagUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs', 'loadUs', 'loopLagUs'] as const;
+export const HISTOGRAM_NAMES = ['e2eUs', 'responseUs', 'lagUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs', 'loadUs', 'loopLagUs', 'gcUs'] as const;
 export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
 
 export interface WindowCounts {
@@ -71,6 +72,8 @@ export interface ShardResult {
     target: Record<string, MemorySample[]>;
     /** Series name -> target memory at the end of each model-switch cycle (same model loaded). */
     targetPerCycle: Record<string, MemorySample[]>;
+    /** Heap snapshots written for a module target whose heap grew past the leak threshold. */
+    heapSnapshots: string[];
   };
 }
 
@@ -139,6 +142,7 @@ export function mergeShardResults(results: readonly ShardResult[]): ShardResult 
         targetSource: sum.memory.targetSource === 'none' ? next.memory.targetSource : sum.memory.targetSource,
         target: addKeyed(sum.memory.target, next.memory.target, concat),
         targetPerCycle: addKeyed(sum.memory.targetPerCycle, next.memory.targetPerCycle, concat),
+        heapSnapshots: [...sum.memory.heapSnapshots, ...next.memory.heapSnapshots],
       },
     }),
     first,
@@ -161,6 +165,6 @@ export function emptyShardResult(requestedConcurrency = 0): ShardResult {
     arrivals: { scheduled: 0, late: 0, dropped: 0 },
     generator: { busiestUtilization: 0 },
     windows: {},
-    memory: { harnessRss: {}, threadHeap: {}, targetSource: 'none', target: {}, targetPerCycle: {} },
+    memory: { harnessRss: {}, threadHeap: {}, targetSource: 'none', target: {}, targetPerCycle: {}, heapSnapshots: [] },
   };
 }

@@ -9,16 +9,21 @@ import type { ShardResult } from './shard-result';
 
 /** The target as a worker needs it: the mock resolved to its URL, the key still only a name. */
 export interface ResolvedTarget {
-  kind: 'openai' | 'ollama';
+  kind: 'openai' | 'ollama' | 'module';
+  /** kind "module": absolute path of the integration module, and whether to write heap snapshots. */
+  modulePath?: string;
+  heapSnapshots?: boolean;
   /** OpenAI-compatible: chat completions or the legacy completions endpoint. */
   endpoint?: 'chat' | 'completions';
   /** Ollama: `keep_alive` in ms. */
   keepAliveMs?: number;
+  /** Empty for kind "module". */
   baseUrl: string;
   apiKeyEnv?: string;
   stream: boolean;
   requestTimeoutMs: number;
-  memory: { source: 'none' | 'ollama-ps' | 'pid' | 'prometheus'; pid?: number; url?: string; metric?: string };
+  /** "thread-heap": the target lives in the worker threads (kind "module"), so their heaps are its memory. */
+  memory: { source: 'none' | 'ollama-ps' | 'pid' | 'prometheus' | 'thread-heap'; pid?: number; url?: string; metric?: string };
 }
 
 export interface ShardTask {

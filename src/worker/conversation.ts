@@ -26,7 +26,11 @@ export interface ProbeResult {
   crossSwitch: boolean;
 }
 
+let conversationCounter = 0;
+
 export class Conversation {
+  /** Unique in this thread: the key of a module target's session. */
+  readonly id = `c${++conversationCounter}`;
   private readonly random: () => number;
   private readonly history: ChatMessage[];
   private readonly plants = new Map<number, Fact>();

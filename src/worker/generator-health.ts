@@ -1,9 +1,10 @@
 /**
  * Watches the generator thread itself: a timer that should fire every 20 ms records how late it
- * fires (event-loop lag), and the thread's event-loop utilization over the slice is kept. A busy
- * or lagging generator sends late and reads replies late: its latencies would measure itself.
+ * fires (event-loop lag), the thread's event-loop utilization over the slice is kept, and its
+ * garbage-collection pauses are recorded. A busy or lagging generator sends late and reads replies
+ * late: its latencies would measure itself.
  */
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { Recorder } from './recorder';
 
 const TICK_MS = 20;
@@ -17,9 +18,14 @@ export function watchGeneratorHealth(recorder: Recorder): { stop(): void } {
     expected = now + TICK_MS;
   }, TICK_MS);
   timer.unref();
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) recorder.recordGcPause(entry.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
   return {
     stop() {
       clearInterval(timer);
+      gc.disconnect();
       recorder.recordUtilization(performance.eventLoopUtilization(startUtilization).utilization);
     },
   };

@@ -58,6 +58,10 @@ export class Recorder {
     this.histograms.loopLagUs.recordValue(toUs(lagMs));
   }
 
+  recordGcPause(durationMs: number): void {
+    this.histograms.gcUs.recordValue(toUs(durationMs));
+  }
+
   recordUtilization(utilization: number): void {
     this.result.generator.busiestUtilization = Math.max(this.result.generator.busiestUtilization, utilization);
   }
@@ -154,10 +158,11 @@ export class Recorder {
     return { completed: this.result.requests.ok, errors: this.result.requests.errors };
   }
 
-  finish(memory: { threadHeap?: Record<string, MemorySample[]>; targetPerCycle?: Record<string, MemorySample[]> } = {}): ShardResult {
+  finish(memory: { threadHeap?: Record<string, MemorySample[]>; targetPerCycle?: Record<string, MemorySample[]>; heapSnapshots?: string[] } = {}): ShardResult {
     for (const name of HISTOGRAM_NAMES) this.result.histograms[name] = encodeHistogram(this.histograms[name]);
     this.result.memory.threadHeap = memory.threadHeap ?? {};
     this.result.memory.targetPerCycle = memory.targetPerCycle ?? {};
+    this.result.memory.heapSnapshots = memory.heapSnapshots ?? [];
     return this.result;
   }
 }

@@ -82,7 +82,8 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
       ...merged.memory,
       harnessRss: { [options.workerName]: rssSamples },
       targetSource: task.target.memory.source,
-      target: targetSamples.length > 0 ? { [options.workerName]: targetSamples } : {},
+      // A module target lives in the threads: their heaps are its memory.
+      target: task.target.memory.source === 'thread-heap' ? merged.memory.threadHeap : targetSamples.length > 0 ? { [options.workerName]: targetSamples } : {},
     },
   };
 }

@@ -9,6 +9,7 @@ import { threadId } from 'node:worker_threads';
 import type { MemorySample } from '../shared/phase-metrics';
 import type { ShardProgress, ShardTask } from '../shared/shard-task';
 import type { ShardResult } from '../shared/shard-result';
+import { heapSnapshotDir, startHeapSnapshots } from './memory/heap-snapshots';
 import { startMemorySampler } from './memory/memory-sampler';
 import { targetMemoryReader } from './memory/read-target-memory';
 import { Recorder } from './recorder';
@@ -36,6 +37,7 @@ const PROGRESS_INTERVAL_MS = 250;
 export async function runSlice(slice: SliceTask): Promise<ShardResult> {
   const { task } = slice;
   const phase = task.phase;
+  const snapshots = task.target.heapSnapshots ? startHeapSnapshots(heapSnapshotDir(task.runId), `${phase.name}-shard${task.shardIndex}-thread${threadId}`) : undefined;
   const waitMs = task.startAtMs - Date.now();
   if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
 
@@ -83,5 +85,9 @@ export async function runSlice(slice: SliceTask): Promise<ShardResult> {
   postProgress(true);
   const heapSamples = await heap.stop();
   const series = `${slice.workerName}/thread-${threadId}`;
-  return recorder.finish({ threadHeap: { [series]: heapSamples }, targetPerCycle: targetPerCycle.length > 0 ? { [slice.workerName]: targetPerCycle } : {} });
+  return recorder.finish({
+    threadHeap: { [series]: heapSamples },
+    targetPerCycle: targetPerCycle.length > 0 ? { [slice.workerName]: targetPerCycle } : {},
+    heapSnapshots: snapshots?.finish(heapSamples.filter((sample) => sample.tMs >= phase.load.warmup), phase.memory.leakThreshold) ?? [],
+  });
 }

@@ -7,6 +7,7 @@
  */
 import { deriveSeed } from '../../shared/shard-task';
 import { Conversation } from '../conversation';
+import { sendTurn } from './send-turn';
 import type { ScenarioContext } from './scenario-context';
 
 export async function runModelSwitch(context: ScenarioContext): Promise<void> {
@@ -20,10 +21,8 @@ export async function runModelSwitch(context: ScenarioContext): Promise<void> {
       for (let index = 0; index < phase.switch.requestsPerModel; index++) {
         if (conversation.finished) conversation = new Conversation(phase, deriveSeed(task.seed, ++conversationNumber));
         const role = index > 0 ? 'warm' : segment > 0 ? 'switch' : 'plain';
-        const turn = conversation.next();
         recorder.started();
-        const outcome = await target.send({ model, messages: turn.messages, maxTokens: phase.conversation.maxTokens });
-        const probe = conversation.accept(turn, outcome, model);
+        const { outcome, probe } = await sendTurn(target, conversation, model, phase.conversation.maxTokens);
         recorder.record(outcome, role);
         if (probe) recorder.recordProbe(probe);
         context.onRequestDone();

@@ -7,6 +7,7 @@
  */
 import { deriveSeed } from '../../shared/shard-task';
 import { Conversation } from '../conversation';
+import { sendTurn } from './send-turn';
 import { toPerfMs } from '../recorder';
 import { arrivalOffsets } from './arrival-schedule';
 import type { ScenarioContext } from './scenario-context';
@@ -27,10 +28,8 @@ export async function runOpenLoop(context: ScenarioContext): Promise<void> {
       conversation: new Conversation(phase, deriveSeed(task.seed, context.firstLoop, conversations)),
       model: phase.models[conversations++ % phase.models.length] as string,
     };
-    const turn = conversation.next();
     if (measured) recorder.started();
-    const outcome = await target.send({ model, messages: turn.messages, maxTokens: phase.conversation.maxTokens });
-    const probe = conversation.accept(turn, outcome, model);
+    const { outcome, probe } = await sendTurn(target, conversation, model, phase.conversation.maxTokens);
     if (!conversation.finished) idle.push({ conversation, model });
     if (measured) {
       recorder.record(outcome, 'plain', intendedPerfMs);

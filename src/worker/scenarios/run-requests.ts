@@ -6,6 +6,7 @@
  */
 import { deriveSeed, splitEvenly } from '../../shared/shard-task';
 import { Conversation } from '../conversation';
+import { sendTurn } from './send-turn';
 import type { ScenarioContext } from './scenario-context';
 
 export async function runRequests(context: ScenarioContext): Promise<void> {
@@ -31,9 +32,7 @@ export async function runRequests(context: ScenarioContext): Promise<void> {
           remaining--;
           recorder.started();
         }
-        const turn = conversation.next();
-        const outcome = await target.send({ model, messages: turn.messages, maxTokens: phase.conversation.maxTokens });
-        const probe = conversation.accept(turn, outcome, model);
+        const { outcome, probe } = await sendTurn(target, conversation, model, phase.conversation.maxTokens);
         if (measured) {
           recorder.record(outcome);
           if (probe) recorder.recordProbe(probe);

@@ -1,5 +1,6 @@
 import type { ResolvedTarget } from '../../shared/shard-task';
 import type { LlmTarget } from './llm-target';
+import { createModuleTarget } from './module-target';
 import { createOllamaTarget } from './ollama-target';
 import { createOpenAiTarget } from './openai-target';
 
@@ -10,5 +11,7 @@ export function createTarget(target: ResolvedTarget, connections: number): LlmTa
       return createOpenAiTarget(target, connections);
     case 'ollama':
       return createOllamaTarget(target, connections);
+    case 'module':
+      return createModuleTarget(target);
   }
 }

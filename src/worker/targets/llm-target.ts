@@ -9,6 +9,8 @@ export interface ChatMessage {
 }
 
 export interface ChatRequest {
+  /** Which conversation this turn belongs to (a module target keeps one session per conversation). */
+  conversationId?: string;
   model: string;
   messages: readonly ChatMessage[];
   maxTokens: number;
@@ -49,6 +51,8 @@ export type RequestOutcome = RequestSuccess | RequestFailure;
 
 export interface LlmTarget {
   send(request: ChatRequest): Promise<RequestOutcome>;
+  /** A conversation ended: targets that hold per-conversation state release it. */
+  endConversation?(conversationId: string): Promise<void>;
   close(): Promise<void>;
 }
 

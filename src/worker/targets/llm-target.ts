@@ -61,3 +61,35 @@ export function estimateTokens(text: string): number {
   const trimmed = text.trim();
   return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
 }
+
+/**
+ * A successful outcome, ending now. Token counts come from the server when it gave them; otherwise
+ * they are estimated from words and the outcome says so.
+ */
+export function successOutcome(parts: {
+  request: ChatRequest;
+  startMs: number;
+  firstContentMs: number | null;
+  contentChunkTimesMs: number[];
+  content: string;
+  reasoning?: string;
+  /** What the server reported, when it did. */
+  serverOutputTokens?: number | undefined;
+  serverInputTokens?: number | undefined;
+  loadMs?: number | undefined;
+}): RequestSuccess {
+  const fromServer = typeof parts.serverOutputTokens === 'number';
+  return {
+    ok: true,
+    startMs: parts.startMs,
+    firstContentMs: parts.firstContentMs,
+    endMs: performance.now(),
+    contentChunkTimesMs: parts.contentChunkTimesMs,
+    content: parts.content,
+    ...(parts.reasoning ? { reasoning: parts.reasoning } : {}),
+    outputTokens: fromServer ? (parts.serverOutputTokens as number) : estimateTokens(parts.content) + estimateTokens(parts.reasoning ?? ''),
+    inputTokens: typeof parts.serverInputTokens === 'number' ? parts.serverInputTokens : parts.request.messages.reduce((sum, message) => sum + estimateTokens(message.content), 0),
+    usageFromServer: fromServer,
+    ...(parts.loadMs !== undefined ? { loadMs: parts.loadMs } : {}),
+  };
+}

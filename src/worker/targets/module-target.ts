@@ -12,7 +12,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { ResolvedTarget } from '../../shared/shard-task';
-import { estimateTokens, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
+import { estimateTokens, successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
 
 export interface GrymSession {
   send(message: { model: string; text: string }): Promise<string | { content: string; inputTokens?: number; outputTokens?: number }>;
@@ -59,21 +59,18 @@ export function createModuleTarget(target: ResolvedTarget): LlmTarget {
         timer = setTimeout(() => reject(Object.assign(new Error('module did not answer in time'), { code: 'GRYM_TIMEOUT' })), target.requestTimeoutMs);
       });
       const reply = await Promise.race([(await session).send({ model: request.model, text }), timeout]);
-      const endMs = performance.now();
       const content = typeof reply === 'string' ? reply : reply?.content;
-      if (typeof content !== 'string') return { ok: false, startMs, endMs, errorClass: 'malformed_response', message: 'send() must return a string or { content }' };
-      const counted = typeof reply === 'object' && typeof reply.outputTokens === 'number';
-      return {
-        ok: true,
+      if (typeof content !== 'string') return { ok: false, startMs, endMs: performance.now(), errorClass: 'malformed_response', message: 'send() must return a string or { content }' };
+      const counts: { inputTokens?: number; outputTokens?: number } = typeof reply === 'object' ? reply : {};
+      return successOutcome({
+        request,
         startMs,
         firstContentMs: null,
-        endMs,
         contentChunkTimesMs: [],
         content,
-        outputTokens: counted ? (reply.outputTokens as number) : estimateTokens(content),
-        inputTokens: typeof reply === 'object' && typeof reply.inputTokens === 'number' ? reply.inputTokens : estimateTokens(text),
-        usageFromServer: counted,
-      };
+        serverOutputTokens: counts.outputTokens,
+        serverInputTokens: counts.inputTokens ?? estimateTokens(text),
+      });
     } catch (error) {
       const timedOut = (error as { code?: string }).code === 'GRYM_TIMEOUT';
       return { ok: false, startMs, endMs: performance.now(), errorClass: timedOut ? 'timeout' : 'other', message: (error as Error).message };

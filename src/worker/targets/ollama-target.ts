@@ -7,7 +7,7 @@
 import { Pool } from 'undici';
 import type { ResolvedTarget } from '../../shared/shard-task';
 import { jsonHeaders, MalformedResponse, postWithTimeout, streamedLines } from './http-exchange';
-import { estimateTokens, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
+import { successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
 
 interface OllamaLine {
   message?: { content?: string };
@@ -58,19 +58,17 @@ export function createOllamaTarget(target: ResolvedTarget, connections: number):
         if (parsed.done) final = parsed;
       }
       if (!final) throw new MalformedResponse('response ended without a done line');
-      const fromServer = typeof final.eval_count === 'number';
-      return {
-        ok: true,
+      const done: OllamaLine = final;
+      return successOutcome({
+        request,
         startMs,
         firstContentMs,
-        endMs: performance.now(),
         contentChunkTimesMs: chunkTimes,
         content,
-        outputTokens: fromServer ? (final.eval_count as number) : estimateTokens(content),
-        inputTokens: final.prompt_eval_count ?? request.messages.reduce((sum, m) => sum + estimateTokens(m.content), 0),
-        usageFromServer: fromServer,
-        ...(typeof final.load_duration === 'number' ? { loadMs: final.load_duration / 1e6 } : {}),
-      };
+        serverOutputTokens: done.eval_count,
+        serverInputTokens: done.prompt_eval_count,
+        loadMs: typeof done.load_duration === 'number' ? done.load_duration / 1e6 : undefined,
+      });
     });
   }
 

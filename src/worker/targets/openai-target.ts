@@ -7,7 +7,7 @@
 import { Pool } from 'undici';
 import type { ResolvedTarget } from '../../shared/shard-task';
 import { jsonHeaders, MalformedResponse, postWithTimeout, streamedLines } from './http-exchange';
-import { estimateTokens, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
+import { successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
 
 interface Usage {
   prompt_tokens?: number;
@@ -32,19 +32,16 @@ export function createOpenAiTarget(target: ResolvedTarget, connections: number):
   const headers = jsonHeaders(target.apiKeyEnv, target.stream ? 'text/event-stream' : 'application/json');
 
   function finish(startMs: number, firstContentMs: number | null, chunkTimes: number[], content: string, usage: Usage | undefined, request: ChatRequest, reasoning = ''): RequestOutcome {
-    const fromServer = typeof usage?.completion_tokens === 'number';
-    return {
-      ok: true,
+    return successOutcome({
+      request,
       startMs,
       firstContentMs,
-      endMs: performance.now(),
       contentChunkTimesMs: chunkTimes,
       content,
-      ...(reasoning ? { reasoning } : {}),
-      outputTokens: fromServer ? (usage?.completion_tokens as number) : estimateTokens(content) + estimateTokens(reasoning),
-      inputTokens: typeof usage?.prompt_tokens === 'number' ? usage.prompt_tokens : request.messages.reduce((sum, m) => sum + estimateTokens(m.content), 0),
-      usageFromServer: fromServer,
-    };
+      reasoning,
+      serverOutputTokens: usage?.completion_tokens,
+      serverInputTokens: usage?.prompt_tokens,
+    });
   }
 
   function send(request: ChatRequest): Promise<RequestOutcome> {

@@ -1,6 +1,8 @@
 /** Reads a plan file (YAML or JSON) and validates it. */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { GrymError } from '../shared/errors';
+import { dirname, resolve } from 'node:path';
+import { GrymError, PlanInvalidError } from '../shared/errors';
 import { readPlanInput, validatePlan } from '../shared/parse-plan';
 import type { Plan } from '../shared/plan-schema';
 
@@ -13,7 +15,12 @@ export async function loadPlanWithInput(path: string): Promise<{ plan: Plan; inp
     throw new GrymError('GRYM_ERR_PLAN_UNREADABLE', `cannot read plan file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
   const input = readPlanInput(text, path);
-  return { plan: validatePlan(input, path), input };
+  const plan = validatePlan(input, path);
+  if (plan.target.kind === 'module') {
+    const modulePath = resolve(dirname(path), plan.target.module as string);
+    if (!existsSync(modulePath)) throw new PlanInvalidError(path, [`target.module: no file at ${modulePath}: give the path of your integration module, relative to the plan file`]);
+  }
+  return { plan, input };
 }
 
 export async function loadPlanFile(path: string): Promise<Plan> {

@@ -95,3 +95,17 @@ test('a target that refuses connections is counted, not fatal: the run completes
     expect(text).not.toContain('url-secret');
   }
 });
+
+test('a module target whose file is missing is a plan error (exit 2); an existing one runs from the CLI', async () => {
+  const missing = join(out, 'missing-module.yaml');
+  writeFileSync(missing, 'name: m\ntarget: { kind: module, module: ./nope.js }\nphases: [{ name: a, scenario: requests, models: [x], load: { requests: 1 } }]\n');
+  const refused = await runCli(['validate', missing]);
+  expect(refused.code).toBe(2);
+  expect(refused.output).toContain('target.module: no file at');
+
+  const file = join(REPO_ROOT, 'tests', 'fixtures', 'module-plan.yaml');
+  const dir = join(out, 'module');
+  const { code, output } = await runCli(['run', file, '--out', dir]);
+  expect({ code, output }).toMatchObject({ code: 0 });
+  expect(readReport(dir).phases[0]!.metrics).toMatchObject({ requests: { total: 24, errors: 0 }, context: { preservation: 1 }, memory: { target: { source: 'thread-heap' } } });
+});

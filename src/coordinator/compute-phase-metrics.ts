@@ -109,6 +109,7 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
     tokens: {
       output: tokens.output,
       input: tokens.input,
+      perRequestRate: summary('tokenRateMilli'),
       source: tokens.fromServer > 0 ? (tokens.estimated > 0 ? 'mixed' : 'server') : tokens.estimated > 0 ? 'estimated' : 'none',
     },
     concurrency: { requested: phase.scenario === 'model-switch' ? 1 : phase.load.concurrency, mean: durationMs > 0 ? merged.concurrency.inFlightIntegralMs / durationMs : null, peak: merged.concurrency.peak },

@@ -39,6 +39,7 @@ function metricsSection(metrics: PhaseMetrics): string[] {
   lines.push(
     `- **Requests**: ${requests.total} measured, ${requests.ok} ok, ${requests.errors} failed (${percent(requests.errorRate)}) in ${ms(metrics.durationMs)}` +
       (requests.errors > 0 ? `; by class: ${Object.entries(requests.byClass).map(([name, count]) => `${name} ${count}`).join(', ')}` : ''),
+    `- **Tokens per request**: p50 ${formatValue('rate', tokens.perRequestRate?.p50)}, p10 ${formatValue('rate', tokens.perRequestRate?.p10)} output tokens per second of each request`,
     `- **Throughput**: ${formatValue('rate', throughput.requestsPerSecond)} requests (goodput ${formatValue('rate', throughput.goodput)}: ${requests.good} met every per-request SLO), ${formatValue('rate', throughput.outputTokensPerSecond)} output tokens (${tokens.output} output, ${tokens.input} input tokens; counts ${tokens.source === 'server' ? "from the server's usage" : tokens.source === 'none' ? 'none' : `${tokens.source}: estimated from words where the server gave no usage`})`,
     metrics.load.mode === 'open'
       ? `- **Open loop**: ${metrics.load.scheduled} arrivals scheduled, ${metrics.load.late} started late (> 10 ms), ${metrics.load.dropped} dropped; generator scheduling lag p99 ${ms(metrics.load.schedulingLag?.p99)}; in flight: cap ${concurrency.requested}, mean ${formatValue('count', concurrency.mean)}, peak ${concurrency.peak}`

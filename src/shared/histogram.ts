@@ -39,6 +39,7 @@ export function summarize(histogram: Histogram, divisor = 1000): Summary | null 
   return {
     count: histogram.totalCount,
     min: histogram.minNonZeroValue / divisor,
+    p10: at(10),
     mean: histogram.mean / divisor,
     p50: at(50),
     p90: at(90),

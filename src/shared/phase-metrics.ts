@@ -9,6 +9,8 @@ import type { UnitKind } from './units';
 export interface Summary {
   count: number;
   min: number;
+  /** Low percentile: what matters for rates, where higher is better. */
+  p10: number;
   mean: number;
   p50: number;
   p90: number;
@@ -64,6 +66,8 @@ export interface PhaseMetrics {
   tokens: {
     output: number;
     input: number;
+    /** Output tokens / e2e seconds of each request (a distribution, unlike throughput's overall rate). */
+    perRequestRate: Summary | null;
     /** "server" when every count came from the server's `usage`, "estimated" when none did. */
     source: 'server' | 'estimated' | 'mixed' | 'none';
   };
@@ -154,6 +158,8 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
   'requests.goodRatio': { kind: 'ratio', description: 'Requests meeting every per-request SLO / measured requests', read: (m) => m.requests.goodRatio },
   'throughput.goodput': { kind: 'rate', description: 'Requests meeting every per-request SLO per second', read: (m) => m.throughput.goodput },
   'throughput.rps': { kind: 'rate', description: 'Completed requests per second', read: (m) => m.throughput.requestsPerSecond },
+  'tokens.perRequestRate.p50': { kind: 'rate', description: 'Median output tokens per second of a request', read: (m) => m.tokens.perRequestRate?.p50 ?? null },
+  'tokens.perRequestRate.p10': { kind: 'rate', description: 'Output tokens per second that 90 % of requests beat', read: (m) => m.tokens.perRequestRate?.p10 ?? null },
   'throughput.outputTokensPerSecond': { kind: 'rate', description: 'Output tokens per second, all requests', read: (m) => m.throughput.outputTokensPerSecond },
   'concurrency.mean': { kind: 'count', description: 'Time-weighted mean requests in flight', read: (m) => m.concurrency.mean },
   'concurrency.peak': { kind: 'count', description: 'Most requests in flight at once', read: (m) => m.concurrency.peak },

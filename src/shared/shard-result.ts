@@ -11,9 +11,10 @@ import type { MemorySample } from './phase-metrics';
  * e2e: send to last byte (service time). response: scheduled start to last byte (open loop only).
  * lag: scheduled start to when the generator got to it (open loop). load: model load time the
  * server reported (Ollama `load_duration`), for requests that paid one. gc: garbage-collection
- * pauses in the generator threads. loopLag: event-loop delay of generator threads.
+ * pauses in the generator threads. tokenRateMilli: output tokens per second of each request, in
+ * thousandths (histograms hold integers). loopLag: event-loop delay of generator threads.
  */
-export const HISTOGRAM_NAMES = ['e2eUs', 'responseUs', 'lagUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs', 'loadUs', 'loopLagUs', 'gcUs'] as const;
+export const HISTOGRAM_NAMES = ['e2eUs', 'responseUs', 'lagUs', 'ttftUs', 'tpotUs', 'itlUs', 'switchUs', 'warmUs', 'loadUs', 'loopLagUs', 'gcUs', 'tokenRateMilli'] as const;
 export type HistogramName = (typeof HISTOGRAM_NAMES)[number];
 
 export interface WindowCounts {

@@ -120,6 +120,7 @@ export class Recorder {
       this.histograms.itlUs.recordValue(toUs(gapMs));
     }
     if (this.meetsSlo(outcome, e2eMs, largestGapMs)) result.requests.good++;
+    if (outcome.outputTokens > 0 && e2eMs > 0) this.histograms.tokenRateMilli.recordValue(Math.max(1, Math.round((outcome.outputTokens / (e2eMs / 1000)) * 1000)));
     result.tokens.output += outcome.outputTokens;
     result.tokens.input += outcome.inputTokens;
     if (outcome.usageFromServer) result.tokens.fromServer++;

@@ -2,6 +2,8 @@
  * The worker side against the mock over real HTTP, in real Piscina threads: target contract,
  * failures counted by class, scenarios, exact merging across threads and timing accuracy.
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startMockLlm, type MockLlmServer } from '../../src/mock-llm';
@@ -12,6 +14,7 @@ import type { Phase } from '../../src/shared/plan-schema';
 import { mergeShardResults } from '../../src/shared/shard-result';
 import type { ResolvedTarget, ShardTask } from '../../src/shared/shard-task';
 import { createLocalExecutor } from '../../src/worker';
+import { processTreeRssBytes } from '../../src/worker/memory/read-target-memory';
 import { createOpenAiTarget } from '../../src/worker/targets/openai-target';
 import { freePort } from '../helpers/redis-server';
 
@@ -148,6 +151,9 @@ describe('scenarios in real threads', () => {
     expect(metrics.latency.itl!.p50).toBeGreaterThan(9);
     expect(metrics.latency.itl!.p50).toBeLessThan(11.5);
     expect(metrics.tokens.source).toBe('server');
+    // 11 tokens in 150 ms: about 73 tokens per second for each request.
+    expect(metrics.tokens.perRequestRate!.p50).toBeGreaterThan(68);
+    expect(metrics.tokens.perRequestRate!.p50).toBeLessThan(74);
     expect(metrics.stability.value).toBe(1);
   });
 
@@ -194,6 +200,28 @@ describe('scenarios in real threads', () => {
 });
 
 describe('target memory', () => {
+  test('a local server by PID: the RSS of the process and all its children', async () => {
+    // A parent whose child holds 64 MB: the tree must count it, the parent alone would not. Both
+    // end with the test: the child exits when its parent's pipe closes, and the group is killed.
+    const parent = spawn(
+      process.execPath,
+      ['-e', "require('child_process').spawn(process.execPath, ['-e', 'const b = Buffer.alloc(64e6, 1); setInterval(() => b[0]++, 1000); setTimeout(() => process.exit(), 20000)'], { stdio: 'inherit' }); setTimeout(() => process.exit(), 20000)"],
+      { stdio: 'ignore', detached: true },
+    );
+    try {
+      let tree = 0;
+      for (let tries = 0; tries < 50 && tree < 100e6; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        tree = (await processTreeRssBytes(parent.pid!)) ?? 0;
+      }
+      const own = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${parent.pid}/status`, 'utf8'))![1]) * 1024;
+      expect(tree - own).toBeGreaterThan(64e6);
+    } finally {
+      process.kill(-parent.pid!, 'SIGKILL');
+    }
+    expect(await processTreeRssBytes(2 ** 22 + 17)).toBeNull();
+  });
+
   const leaky = parsePlan(`
 name: leaky
 target:

@@ -251,7 +251,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof GrymError) {
       console.error(`error ${error.code}: ${error.message}`);
-      return error.code === 'GRYM_ERR_PLAN_INVALID' || error.code === 'GRYM_ERR_PLAN_UNREADABLE' || error.code === 'GRYM_ERR_USAGE' ? EXIT.usage : EXIT.internal;
+      const usage: string[] = ['GRYM_ERR_PLAN_INVALID', 'GRYM_ERR_PLAN_UNREADABLE', 'GRYM_ERR_USAGE', 'GRYM_ERR_RUN_NOT_FOUND'];
+      return usage.includes(error.code) ? EXIT.usage : EXIT.internal;
     }
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return EXIT.internal;

@@ -131,6 +131,10 @@ test('run says within seconds that no worker listens, and queues nothing', async
   expect(result.code).toBe(3);
   expect(result.output).toContain('no grym-perf worker is listening');
   expect(Date.now() - startedAt).toBeLessThan(20_000);
+  // Nothing was queued: there is no run to report on.
+  const missing = await runCli(['report', 'no-such-run', '--redis', redis.url, '--prefix', prefix]);
+  expect(missing.code).toBe(2);
+  expect(missing.output).toContain('run no-such-run is not in Redis');
 });
 
 test('a worker killed with SIGKILL mid-shard: the shard runs again elsewhere, the report records the retry and counts no request twice', async () => {

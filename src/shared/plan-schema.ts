@@ -168,7 +168,8 @@ export const targetSchema = z
 
 export const stageSchema = z.strictObject({
   duration: duration('Length of this stage.'),
-  rate: z.number().min(0).describe('Arrivals per second reached at the end of the stage; the rate ramps linearly to it from the previous stage\'s.'),
+  rate: z.number().min(0).optional().describe('Open loop: arrivals per second reached at the end of the stage; the rate ramps linearly to it from the previous stage\'s.'),
+  concurrency: z.number().int().min(0).optional().describe('Closed loop: conversations in flight at the end of the stage; ramps linearly from the previous stage\'s.'),
 });
 
 export const loadSchema = z
@@ -190,8 +191,16 @@ export const loadSchema = z
     if (load.mode === 'open' && load.rate === undefined && load.stages === undefined) {
       ctx.addIssue({ code: 'custom', path: ['rate'], message: 'is required for mode "open": give arrivals per second (such as `rate: 20`) or `stages`' });
     }
-    if (load.mode === 'closed' && (load.rate !== undefined || load.stages !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: [load.rate !== undefined ? 'rate' : 'stages'], message: 'applies to open-loop load only: add `mode: open`, or remove it' });
+    if (load.mode === 'closed' && load.rate !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'applies to open-loop load only: add `mode: open`, or remove it' });
+    }
+    load.stages?.forEach((stage, index) => {
+      const [needed, wrong] = load.mode === 'open' ? (['rate', 'concurrency'] as const) : (['concurrency', 'rate'] as const);
+      if (stage[needed] === undefined) ctx.addIssue({ code: 'custom', path: ['stages', index, needed], message: `is required in the stages of ${load.mode}-loop load` });
+      if (stage[wrong] !== undefined) ctx.addIssue({ code: 'custom', path: ['stages', index, wrong], message: `does not apply to ${load.mode}-loop load: use ${needed}` });
+    });
+    if (load.mode === 'closed' && load.stages && load.concurrency < Math.max(...load.stages.map((stage) => stage.concurrency ?? 0))) {
+      ctx.addIssue({ code: 'custom', path: ['concurrency'], message: `must be at least the largest stage concurrency (${Math.max(...load.stages.map((stage) => stage.concurrency ?? 0))}): it sizes the conversation loops the stages ramp through` });
     }
     const staged = load.stages?.reduce((sum, stage) => sum + stage.duration, 0);
     if (staged !== undefined && staged <= load.warmup + load.cooldown) {

@@ -1,4 +1,2 @@
+// The BullMQ shard worker (`./queue/shard-worker`) is loaded only by the commands that use it.
 export { createLocalExecutor } from './local-executor';
-export { startShardWorker, type ShardWorker, type ShardWorkerOptions } from './queue/shard-worker';
-export { runShard } from './run-shard';
-export { createWorkerPool, warmWorkerPool } from './worker-pool';

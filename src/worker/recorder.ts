@@ -119,7 +119,7 @@ export class Recorder {
       largestGapMs = Math.max(largestGapMs, gapMs);
       this.histograms.itlUs.recordValue(toUs(gapMs));
     }
-    if (this.meetsSlo(outcome, e2eMs, largestGapMs)) result.requests.good++;
+    if (this.meetsSlo(outcome, intendedStartMs ?? outcome.startMs, largestGapMs)) result.requests.good++;
     if (outcome.outputTokens > 0 && e2eMs > 0) this.histograms.tokenRateMilli.recordValue(Math.max(1, Math.round((outcome.outputTokens / (e2eMs / 1000)) * 1000)));
     result.tokens.output += outcome.outputTokens;
     result.tokens.input += outcome.inputTokens;
@@ -128,14 +128,18 @@ export class Recorder {
     if (role === 'switch') result.switches++;
   }
 
-  /** A request meets the SLOs it can be judged on; one without a first token fails a TTFT SLO. */
-  private meetsSlo(outcome: RequestSuccess, e2eMs: number, largestGapMs: number): boolean {
+  /**
+   * A request meets the SLOs it can be judged on; one without a first token fails a TTFT SLO.
+   * TTFT and e2e count from `fromMs`: the scheduled start in open loop, so a request that queued
+   * misses them as its user would, and the actual send in closed loop.
+   */
+  private meetsSlo(outcome: RequestSuccess, fromMs: number, largestGapMs: number): boolean {
     const slo = this.options.slo;
     if (!slo) return true;
-    const ttftMs = outcome.firstContentMs === null ? null : outcome.firstContentMs - outcome.startMs;
-    if (slo.e2e !== undefined && e2eMs > slo.e2e) return false;
+    const ttftMs = outcome.firstContentMs === null ? null : outcome.firstContentMs - fromMs;
+    if (slo.e2e !== undefined && outcome.endMs - fromMs > slo.e2e) return false;
     if (slo.ttft !== undefined && (ttftMs === null || ttftMs > slo.ttft)) return false;
-    if (slo.tpot !== undefined && ttftMs !== null && outcome.outputTokens > 1 && (e2eMs - ttftMs) / (outcome.outputTokens - 1) > slo.tpot) return false;
+    if (slo.tpot !== undefined && outcome.firstContentMs !== null && outcome.outputTokens > 1 && (outcome.endMs - outcome.firstContentMs) / (outcome.outputTokens - 1) > slo.tpot) return false;
     if (slo.itl !== undefined && largestGapMs > slo.itl) return false;
     return true;
   }

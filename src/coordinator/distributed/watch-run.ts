@@ -30,7 +30,7 @@ function watcherConnection(url: string) {
   return new IORedis(url, { maxRetriesPerRequest: 1, connectionName: 'grym-watch', retryStrategy: (attempt) => Math.min(100 * attempt, 1000), lazyConnect: false });
 }
 
-export async function readRunProgress(runs: Queue, phases: Queue, shards: Queue, runId: string): Promise<{ job: Job | undefined; progress: RunProgress }> {
+async function readRunProgress(runs: Queue, phases: Queue, shards: Queue, runId: string): Promise<{ job: Job | undefined; progress: RunProgress }> {
   const job = await Job.fromId(runs, runId);
   if (!job) return { job, progress: { state: 'missing', phases: [] } };
   const phaseNames = ((job.data as { planInput?: { phases?: Array<{ name?: string; shards?: number }> } }).planInput?.phases ?? []);

@@ -9,7 +9,7 @@ import { deriveSeed } from '../../shared/shard-task';
 import { Conversation } from '../conversation';
 import { sendTurn } from './send-turn';
 import { toPerfMs } from '../recorder';
-import { arrivalOffsets } from './arrival-schedule';
+import { arrivalOffsets } from './load-schedule';
 import type { ScenarioContext } from './scenario-context';
 
 export async function runOpenLoop(context: ScenarioContext): Promise<void> {

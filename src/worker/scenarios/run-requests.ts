@@ -6,6 +6,7 @@
  */
 import { deriveSeed, splitEvenly } from '../../shared/shard-task';
 import { Conversation } from '../conversation';
+import { stagedValueAt } from './load-schedule';
 import { sendTurn } from './send-turn';
 import type { ScenarioContext } from './scenario-context';
 
@@ -19,6 +20,11 @@ export async function runRequests(context: ScenarioContext): Promise<void> {
   // the loops are spread over threads: the same plan sends the same requests.
   const shares = task.requests === undefined ? undefined : splitEvenly(task.requests, task.concurrency);
 
+  // Staged closed loop: loop i of the shard runs while the ramped concurrency, scaled to this
+  // shard's share, is above i; idle loops look again every 50 ms.
+  const stages = phase.load.stages;
+  const isActive = (loopIndex: number) =>
+    !stages || loopIndex < Math.round((stagedValueAt(stages, 'concurrency', Date.now() - task.startAtMs) * task.concurrency) / phase.load.concurrency);
   const loop = async (loopIndex: number) => {
     let remaining = shares ? (shares[loopIndex] as number) : Infinity;
     for (let round = 0; ; round++) {
@@ -26,6 +32,10 @@ export async function runRequests(context: ScenarioContext): Promise<void> {
       const conversation = new Conversation(phase, deriveSeed(task.seed, loopIndex, round));
       while (!conversation.finished) {
         if (Date.now() >= deadlineMs) return;
+        if (!isActive(loopIndex)) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          continue;
+        }
         const measured = recorder.isMeasuring();
         if (measured) {
           if (remaining <= 0) return;

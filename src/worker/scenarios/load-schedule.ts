@@ -1,5 +1,5 @@
 /**
- * Open-loop arrival times of one slice: evenly spaced or Poisson, at a constant rate or ramping
+ * Staged load, and open-loop arrival times of one slice: evenly spaced or Poisson, at a constant rate or ramping
  * linearly through stages. Times are generated lazily (a long soak holds no list of them) by
  * walking the cumulative rate: arrival n comes when the expected count reaches the n-th threshold,
  * 1, 2, 3... for even spacing, a running sum of exponential draws for Poisson.
@@ -7,17 +7,25 @@
 import type { Phase } from '../../shared/plan-schema';
 import { createRandom } from '../../shared/seeded-random';
 
+/**
+ * The value a staged load asks for at `tMs` after the phase start: ramping linearly through each
+ * stage from the previous stage's target to its own (the first stage starts at its own target).
+ */
+export function stagedValueAt(stages: NonNullable<Phase['load']['stages']>, key: 'rate' | 'concurrency', tMs: number): number {
+  let stageStartMs = 0;
+  let from = stages[0]?.[key] ?? 0;
+  for (const stage of stages) {
+    const to = stage[key] ?? 0;
+    if (tMs < stageStartMs + stage.duration) return from + ((to - from) * (tMs - stageStartMs)) / stage.duration;
+    stageStartMs += stage.duration;
+    from = to;
+  }
+  return from;
+}
+
 /** Rate (arrivals per second) at `tMs` after the phase start. */
 export function rateAt(load: Phase['load'], tMs: number): number {
-  if (!load.stages) return load.rate ?? 0;
-  let stageStartMs = 0;
-  let fromRate = load.stages[0]?.rate ?? 0;
-  for (const stage of load.stages) {
-    if (tMs < stageStartMs + stage.duration) return fromRate + ((stage.rate - fromRate) * (tMs - stageStartMs)) / stage.duration;
-    stageStartMs += stage.duration;
-    fromRate = stage.rate;
-  }
-  return fromRate;
+  return load.stages ? stagedValueAt(load.stages, 'rate', tMs) : (load.rate ?? 0);
 }
 
 /** Arrival offsets (ms after the phase start) up to `endMs`, for a slice sending `share` of the load. */

@@ -13,7 +13,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY test-plans ./test-plans
-RUN mkdir -p /reports && chown node:node /reports
+# The default --out (reports/latest) is under /app: it must be the node user's to write.
+RUN mkdir -p /app/reports /reports && chown node:node /app/reports /reports
 USER node
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["--help"]

@@ -1,6 +1,34 @@
+import type { LiveWindow } from './metrics/live-window';
+
 /** Events a run emits while it goes, for progress displays. */
 export type RunEvent =
   | { type: 'run-start'; runId: string; phases: number }
-  | { type: 'phase-start'; phaseIndex: number; name: string; scenario: string; shards: number }
-  | { type: 'progress'; phaseIndex: number; completed: number; errors: number; fraction: number }
-  | { type: 'phase-end'; phaseIndex: number; name: string; passed: boolean; durationMs: number; error?: string };
+  | {
+      type: 'phase-start';
+      phaseIndex: number;
+      name: string;
+      scenario: string;
+      shards: number;
+      /** Warm-up plus measured duration when the phase is timed; null when it ends by its request count. */
+      plannedMs: number | null;
+    }
+  | {
+      type: 'progress';
+      phaseIndex: number;
+      completed: number;
+      errors: number;
+      fraction: number;
+      /** The latest window all shards have closed: its throughput and latency. */
+      window: LiveWindow | null;
+    }
+  | {
+      type: 'phase-end';
+      phaseIndex: number;
+      name: string;
+      passed: boolean;
+      /** Final counts of the phase, as its report has them. */
+      completed: number;
+      errors: number;
+      durationMs: number;
+      error?: string;
+    };

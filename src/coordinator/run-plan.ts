@@ -2,58 +2,62 @@
  * Runs a plan's phases in order through an executor (in-process threads, or anything else that
  * implements `ShardExecutor`), merges each phase's shard results and builds the report. A phase
  * whose shards fail is recorded as failed with its error, and the run goes on to the next phase.
+ * An interrupt (`stopSignal`) stops the phase running (through the executor, which watches the same
+ * signal), skips the phases not started, and marks the report aborted.
  */
 import { dirname } from 'node:path';
-import { toErrorPayload } from '../shared/errors';
-import type { MockServerConfig, Plan } from '../shared/plan-schema';
+import { InternalError, toErrorPayload } from '../shared/errors';
+import type { MockServerConfig } from '../shared/mock-schema';
+import type { LoadedPlan } from '../shared/parse-plan';
 import { newRunId } from '../shared/queue-layout';
-import type { RunReport } from '../shared/run-report';
-import { mergeShardResults } from '../shared/shard-result';
-import type { ShardExecutor, ShardProgress } from '../shared/shard-task';
-import type { PhaseReport } from '../shared/run-report';
-import { buildPhaseReport, buildRunReport, type PhaseOutcomeInput } from './build-run-report';
-import { phaseToTasks, resolveTarget } from './plan-to-tasks';
+import { mockOf } from '../shared/target-schema';
+import type { PhaseReport, RunReport } from '../shared/run-report';
+import { mergeShardResults, type ShardResult } from '../shared/shard-result';
+import { sumProgress, type ShardExecutor, type ShardProgress } from '../shared/shard-task';
+import { buildPhaseReport, buildRunReport, type PhaseOutcomeInput } from './reports/build-run-report';
+import { liveWindow } from './metrics/live-window';
+import { resolveTarget } from './resolve-target';
 import type { RunEvent } from './run-events';
+import { shardTasks, type ShardTaskOptions } from './shard-tasks';
 
 export interface RunPlanOptions {
   executor: ShardExecutor;
-  /** Where the plan came from, for the report. */
-  source: string;
   mode?: RunReport['mode'];
   /** Starts the built-in mock for plans with `target.mock`. */
   startMock?: (config: MockServerConfig) => Promise<{ url: string; close(): Promise<void> }>;
   onEvent?: (event: RunEvent) => void;
   runId?: string;
+  /** Aborted on an interrupt: no further phase starts, and the report says the run was aborted. Give the executor the same signal. */
+  stopSignal?: AbortSignal;
+  /** Asks the shards for a sample of their requests (`run --requests`). */
+  tasks?: ShardTaskOptions;
+  /** Each phase's merged result (histograms, windows, request log) as it completes: for exports and history. */
+  onPhaseResult?: (phaseIndex: number, merged: ShardResult | null) => void;
 }
 
-/** Delay between building a phase's tasks and their common start: time for shards to get ready. */
-const START_LEAD_MS = 100;
-
-export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunReport> {
+export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions): Promise<RunReport> {
+  const { plan, source } = loaded;
   const emit = options.onEvent ?? (() => undefined);
   const runId = options.runId ?? newRunId(plan.name);
   const startedAt = new Date();
-  if (plan.target.mock && !options.startMock) throw new Error('this plan tests the built-in mock: pass startMock');
-  const mock = plan.target.mock && options.startMock ? await options.startMock(plan.target.mock) : undefined;
+  const mockConfig = mockOf(plan.target);
+  if (mockConfig && !options.startMock) throw new InternalError('this plan tests the built-in mock: runPlan needs startMock');
+  const mock = mockConfig && options.startMock ? await options.startMock(mockConfig) : undefined;
   try {
-    const target = resolveTarget(plan.target, mock?.url, dirname(options.source));
+    const target = resolveTarget(plan.target, mock?.url, dirname(source));
     emit({ type: 'run-start', runId, phases: plan.phases.length });
     const phases: PhaseReport[] = [];
     for (const [phaseIndex, phase] of plan.phases.entries()) {
+      if (options.stopSignal?.aborted) break;
       const phaseStartedMs = Date.now();
-      emit({ type: 'phase-start', phaseIndex, name: phase.name, scenario: phase.scenario, shards: phase.shards });
-      const tasks = phaseToTasks(plan, phaseIndex, target, runId, Date.now() + START_LEAD_MS);
+      const plannedMs = phase.load.durationMs === undefined ? null : phase.load.warmupMs + phase.load.durationMs;
+      emit({ type: 'phase-start', phaseIndex, name: phase.name, scenario: phase.scenario, shards: phase.shards, plannedMs });
+      const tasks = shardTasks(loaded, phaseIndex, target, runId, options.tasks);
       const progress = new Map<number, ShardProgress>();
       const onProgress = (shard: ShardProgress) => {
         progress.set(shard.shardIndex, shard);
-        const all = [...progress.values()];
-        emit({
-          type: 'progress',
-          phaseIndex,
-          completed: all.reduce((sum, p) => sum + p.completed, 0),
-          errors: all.reduce((sum, p) => sum + p.errors, 0),
-          fraction: all.reduce((sum, p) => sum + p.fraction, 0) / tasks.length,
-        });
+        const { completed, errors, fraction, recent } = sumProgress([...progress.values()], tasks.length);
+        emit({ type: 'progress', phaseIndex, completed, errors, fraction, window: liveWindow(recent) });
       };
       let outcome: PhaseOutcomeInput;
       try {
@@ -61,6 +65,7 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
       } catch (error) {
         outcome = { phase, merged: null, error: toErrorPayload(error) };
       }
+      options.onPhaseResult?.(phaseIndex, outcome.merged);
       const report = buildPhaseReport(outcome);
       phases.push(report);
       emit({
@@ -68,11 +73,15 @@ export async function runPlan(plan: Plan, options: RunPlanOptions): Promise<RunR
         phaseIndex,
         name: phase.name,
         passed: report.passed,
+        // The phase's final counts, from its report: the last progress line agrees with it.
+        completed: report.metrics.requests.ok,
+        errors: report.metrics.requests.errors,
         durationMs: Date.now() - phaseStartedMs,
         ...(outcome.error ? { error: outcome.error.message } : {}),
       });
     }
-    return buildRunReport({ runId, plan, source: options.source, mode: options.mode ?? 'local', startedAt, finishedAt: new Date(), phases });
+    const aborted = options.stopSignal?.aborted === true;
+    return buildRunReport({ runId, plan, source, mode: options.mode ?? 'local', startedAt, finishedAt: new Date(), phases, aborted });
   } finally {
     await mock?.close();
   }

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { UsageError } from '../shared/errors';
+import { isLoopbackHostname } from './loopback-host-only';
 
 export interface DashboardCredentials {
   user: string;
@@ -18,15 +19,12 @@ export function dashboardCredentialsFromEnv(env: NodeJS.ProcessEnv): DashboardCr
   return user && password ? { user, password } : undefined;
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 /** Refuses to serve beyond loopback without credentials. */
 export function assertSafeBinding(host: string, credentials: DashboardCredentials | undefined): void {
-  if (!credentials && !isLoopback(host)) {
+  if (!credentials && !isLoopbackHostname(host)) {
     throw new UsageError(
-      `refusing to serve the dashboard on ${host} without credentials: set GRYM_DASHBOARD_USER and GRYM_DASHBOARD_PASSWORD in the environment, or bind to 127.0.0.1`,
+      `refusing to serve the dashboard on ${host} without credentials`,
+      'set GRYM_DASHBOARD_USER and GRYM_DASHBOARD_PASSWORD in the environment, or bind to 127.0.0.1',
     );
   }
 }
@@ -35,6 +33,7 @@ export function assertSafeBinding(host: string, credentials: DashboardCredential
 const digest = (text: string) => createHash('sha256').update(text).digest();
 const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
+/** Answers 401 (with the challenge) unless the request carries the credentials. */
 export function basicAuth(credentials: DashboardCredentials): RequestHandler {
   return (request, response, next) => {
     const header = request.headers.authorization ?? '';
@@ -46,6 +45,10 @@ export function basicAuth(credentials: DashboardCredentials): RequestHandler {
       const passwordOk = same(decoded.slice(separator + 1), credentials.password);
       if (separator >= 0 && userOk && passwordOk) return next();
     }
-    response.set('WWW-Authenticate', 'Basic realm="grym-perf", charset="UTF-8"').status(401).send('authentication required');
+    response
+      .set('WWW-Authenticate', 'Basic realm="grym-perf", charset="UTF-8"')
+      .status(401)
+      .type('text/plain')
+      .send('authentication required\n');
   };
 }

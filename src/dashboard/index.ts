@@ -1,2 +1,2 @@
-export { dashboardCredentialsFromEnv, type DashboardCredentials } from './dashboard-auth';
-export { BOARD_PATH, startDashboard, type Dashboard, type DashboardOptions } from './start-dashboard';
+export { dashboardCredentialsFromEnv } from './dashboard-auth';
+export { startDashboard, type Dashboard } from './start-dashboard';

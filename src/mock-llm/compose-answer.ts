@@ -3,10 +3,38 @@
  * else with `maxTokens` pseudo-words chosen by a hash of the request, so answers are reproducible.
  */
 import { findPlantedFacts, forgottenAnswerText, probedKey, recallAnswerText } from '../shared/context-probe';
-import { retainedMessages, type ChatMessage } from './context-window';
+import type { ChatMessage } from '../shared/chat';
+import { retainedMessages } from './context-window';
 import { createRandom, hash32 } from '../shared/seeded-random';
 
-const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'november', 'oscar', 'papa', 'quebec', 'romeo', 'sierra', 'tango', 'uniform', 'victor', 'whiskey', 'xray', 'yankee', 'zulu'];
+const WORDS = [
+  'alpha',
+  'bravo',
+  'charlie',
+  'delta',
+  'echo',
+  'foxtrot',
+  'golf',
+  'hotel',
+  'india',
+  'juliet',
+  'kilo',
+  'lima',
+  'mike',
+  'november',
+  'oscar',
+  'papa',
+  'quebec',
+  'romeo',
+  'sierra',
+  'tango',
+  'uniform',
+  'victor',
+  'whiskey',
+  'xray',
+  'yankee',
+  'zulu',
+];
 
 export interface Answer {
   /** The answer split into tokens as they are streamed (each keeps its trailing space but the last). */
@@ -14,7 +42,13 @@ export interface Answer {
   finishReason: 'stop' | 'length';
 }
 
-export function composeAnswer(options: { seed: number; model: string; messages: readonly ChatMessage[]; windowTokens: number; maxTokens: number }): Answer {
+export function composeAnswer(options: {
+  seed: number;
+  model: string;
+  messages: readonly ChatMessage[];
+  windowTokens: number;
+  maxTokens: number;
+}): Answer {
   const last = [...options.messages].reverse().find((message) => message.role === 'user');
   const key = last ? probedKey(last.content) : undefined;
   let words: string[];

@@ -3,19 +3,22 @@
  * keeps the system message and then the newest messages that fit, dropping the oldest (as Ollama
  * truncates). A conversation longer than the window therefore really forgets its first facts.
  */
-
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
-
-export function countTokens(text: string): number {
-  const trimmed = text.trim();
-  return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
-}
+import { countWords, type ChatMessage } from '../shared/chat';
 
 export function promptTokens(messages: readonly ChatMessage[]): number {
-  return messages.reduce((sum, message) => sum + countTokens(message.content), 0);
+  return messages.reduce((sum, message) => sum + countWords(message.content), 0);
+}
+
+/**
+ * The prompt as the token sequence a prompt cache compares: each word tagged with its message's
+ * role, so the same words said by another role are other tokens. Its length is
+ * {@link promptTokens}.
+ */
+export function promptTokenSequence(messages: readonly ChatMessage[]): string[] {
+  return messages.flatMap((message) => {
+    const trimmed = message.content.trim();
+    return trimmed === '' ? [] : trimmed.split(/\s+/).map((word) => `${message.role}:${word}`);
+  });
 }
 
 /** The messages that fit in `windowTokens`: the system messages first, then the newest others. */
@@ -26,7 +29,7 @@ export function retainedMessages(messages: readonly ChatMessage[], windowTokens:
   for (let index = messages.length - 1; index >= 0; index--) {
     const message = messages[index] as ChatMessage;
     if (message.role === 'system') continue;
-    const tokens = countTokens(message.content);
+    const tokens = countWords(message.content);
     if (tokens > budget) break;
     budget -= tokens;
     kept.unshift(message);

@@ -1,4 +1,4 @@
-import { mockServerSchema, type MockServerConfig } from '../shared/plan-schema';
+import { mockServerSchema, type MockServerConfig } from '../shared/mock-schema';
 
 /** What `grym-perf mock-llm` serves without a plan: a small and a large model. */
 export const DEFAULT_MOCK_CONFIG: MockServerConfig = mockServerSchema.parse({

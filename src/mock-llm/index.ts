@@ -1,2 +1,1 @@
-export { DEFAULT_MOCK_CONFIG } from './default-config';
-export { startMockLlm, type MockLlmServer, type MockStats } from './start-mock-llm';
+export { startMockLlm, type MockLlmServer } from './start-mock-llm';

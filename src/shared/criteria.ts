@@ -2,11 +2,12 @@
  * Success criteria as data: `latency.e2e.p95: "< 1s"`. Parsed against the metric registry so that a
  * wrong metric name or a wrong unit is a plan error, and evaluated on the merged phase metrics.
  */
-import { METRICS, type PhaseMetrics } from './phase-metrics';
+import { shown } from './describe-issues';
+import { METRICS, type MetricRequirement, type PhaseMetrics } from './phase-metrics';
 import { formatValue, parseValue, UNIT_EXAMPLE, type UnitKind } from './units';
 import { closest } from './suggest';
 
-export type Operator = '<' | '<=' | '>' | '>=';
+type Operator = '<' | '<=' | '>' | '>=';
 
 export interface Criterion {
   metric: string;
@@ -27,24 +28,109 @@ export interface CriterionResult extends Criterion {
   verdict: string;
 }
 
-const CONDITION = /^\s*(<=|>=|<|>)\s*(.+?)\s*$/;
+/** The first example of a unit kind, unquoted: "1s". */
+const firstExample = (kind: UnitKind) => (UNIT_EXAMPLE[kind].split(',')[0] as string).replace(/"/g, '');
+
+/** Every metric a criterion may name. */
+export const METRIC_NAMES: readonly string[] = Object.freeze(Object.keys(METRICS));
+
+/** The metric names, families folded: "latency.e2e.{p50,p90,...}, requests.{total,errors}, stability". */
+function metricList(): string {
+  const families = new Map<string, string[]>();
+  for (const name of METRIC_NAMES) {
+    const cut = name.lastIndexOf('.');
+    const family = cut < 0 ? name : name.slice(0, cut);
+    families.set(family, [...(families.get(family) ?? []), cut < 0 ? '' : name.slice(cut + 1)]);
+  }
+  return [...families.entries()]
+    .map(([family, members]) => {
+      if (members.length > 1) return `${family}.{${members.join(',')}}`;
+      return members[0] ? `${family}.${members[0]}` : family;
+    })
+    .join(', ');
+}
+
+// Trimmed first, so that the value needs no `\s*` before the end: `(.+?)\s*$` is quadratic on long runs of spaces.
+const CONDITION = /^(<=|>=|<|>)\s*(.+)$/;
 
 /** Parses one criterion; returns `{ error }` naming the fix when it is wrong. */
 export function parseCriterion(metric: string, condition: string): Criterion | { error: string } {
-  const definition = METRICS[metric];
+  // Own names only: "constructor" or "toString" are properties of every object, not metrics.
+  const definition = Object.hasOwn(METRICS, metric) ? METRICS[metric] : undefined;
   if (!definition) {
-    const guess = closest(metric, Object.keys(METRICS));
-    return { error: `unknown metric "${metric}": ${guess ? `did you mean "${guess}"?` : `use one of ${Object.keys(METRICS).join(', ')}`}` };
+    const guess = closest(metric, METRIC_NAMES);
+    return { error: `unknown metric ${shown(metric)}: ${guess ? `did you mean "${guess}"?` : `use one of ${metricList()}`}` };
   }
-  const match = CONDITION.exec(condition);
+  const match = CONDITION.exec(condition.trim());
   if (!match) {
-    return { error: `condition must be an operator (<, <=, >, >=) and a value, such as "< ${UNIT_EXAMPLE[definition.kind].split(',')[0]!.replace(/"/g, '')}" (got "${condition}")` };
+    const example = `"< ${firstExample(definition.kind)}"`;
+    return { error: `condition must be an operator (<, <=, >, >=) and a value, such as ${example} (got ${shown(condition)})` };
   }
-  const threshold = parseValue(definition.kind, match[2] as string);
+  const written = match[2] as string;
+  const threshold = parseValue(definition.kind, written);
   if (threshold === undefined) {
-    return { error: `"${match[2]}" is not a ${definition.kind} value: write it like ${UNIT_EXAMPLE[definition.kind]}` };
+    return { error: `${shown(written)} is not a ${definition.kind} value: write it like ${UNIT_EXAMPLE[definition.kind]}` };
+  }
+  // A 400-digit number parses to Infinity: "< Infinity" would pass whatever was measured.
+  if (!Number.isFinite(threshold)) {
+    return { error: `${shown(written)} is too large to compare with: write a threshold a measurement can reach` };
   }
   return { metric, op: match[1] as Operator, threshold, kind: definition.kind, text: condition.trim() };
+}
+
+/** What a phase and its target offer for measuring: what the plan's cross-checks compare metrics with. */
+export interface MeasuringSetup {
+  scenario: 'requests' | 'model-switch';
+  loadMode: 'closed' | 'open';
+  contextFacts: number;
+  target: { kind: 'openai' | 'ollama' | 'module'; stream: boolean; memorySource: string; mock: boolean };
+}
+
+interface Requirement {
+  holds(setup: MeasuringSetup): boolean;
+  /** Why the metric cannot be measured in this setup, then the fix. */
+  why(setup: MeasuringSetup): string;
+}
+
+const REQUIREMENTS: Record<MetricRequirement, Requirement> = {
+  'model-switch': {
+    holds: (setup) => setup.scenario === 'model-switch',
+    why: (setup) => `only scenario "model-switch" switches models (this phase is "${setup.scenario}"): move it to a model-switch phase`,
+  },
+  'open-loop': {
+    holds: (setup) => setup.scenario === 'requests' && setup.loadMode === 'open',
+    why: (setup) =>
+      `it is measured from scheduled arrivals, which only open-loop load has (this phase is ${
+        setup.scenario === 'model-switch' ? 'a model-switch phase' : 'closed-loop'
+      }): give the load \`mode: open\` and a \`rate\``,
+  },
+  streaming: {
+    holds: (setup) => setup.target.kind !== 'module' && setup.target.stream,
+    why: (setup) =>
+      setup.target.kind === 'module'
+        ? 'it needs streamed chunks, and a module target returns whole answers: judge latency.e2e instead'
+        : 'it needs streamed chunks, and target.stream is false: set target.stream: true',
+  },
+  'target-memory': {
+    // A mock target's memory is read from the mock's /api/ps, a module's from the worker threads' heaps.
+    holds: (setup) => setup.target.kind === 'module' || setup.target.mock || setup.target.memorySource !== 'none',
+    why: () => 'target.memory.source is "none": set target.memory (source ollama-ps, pid or prometheus)',
+  },
+  'context-probes': {
+    holds: (setup) => setup.contextFacts > 0,
+    why: () => 'context.facts is 0, so no fact is planted or probed: add `context: { facts: 3 }`',
+  },
+  'load-times': {
+    holds: (setup) => setup.target.kind === 'ollama',
+    why: (setup) => `only Ollama's native API reports model load times (target.kind is "${setup.target.kind}"): use target.kind: ollama`,
+  },
+};
+
+/** Why `metric` can never be measured in `setup`, ending with the fix; undefined when it can. */
+export function unmeasurableReason(metric: string, setup: MeasuringSetup): string | undefined {
+  const definition = Object.hasOwn(METRICS, metric) ? METRICS[metric] : undefined;
+  const unmet = definition?.requires?.find((requirement) => !REQUIREMENTS[requirement].holds(setup));
+  return unmet ? `can never be measured here: ${REQUIREMENTS[unmet].why(setup)}, or remove the criterion` : undefined;
 }
 
 function holds(value: number, op: Operator, threshold: number): boolean {
@@ -62,10 +148,16 @@ function holds(value: number, op: Operator, threshold: number): boolean {
 
 /** Evaluates a criterion on merged metrics. A metric without data fails: nothing was shown. */
 export function evaluateCriterion(criterion: Criterion, metrics: PhaseMetrics): CriterionResult {
-  const definition = METRICS[criterion.metric];
+  const definition = Object.hasOwn(METRICS, criterion.metric) ? METRICS[criterion.metric] : undefined;
   const value = definition ? definition.read(metrics) : null;
   if (value === null || Number.isNaN(value)) {
-    return { ...criterion, value: null, passed: false, margin: null, verdict: `no data for ${criterion.metric}: the phase measured nothing it could be judged on` };
+    return {
+      ...criterion,
+      value: null,
+      passed: false,
+      margin: null,
+      verdict: `no data for ${criterion.metric}: the phase measured nothing it could be judged on`,
+    };
   }
   const passed = holds(value, criterion.op, criterion.threshold);
   const margin = value - criterion.threshold;

@@ -7,7 +7,7 @@ import type { ErrorPayload } from './errors';
 import type { PhaseMetrics } from './phase-metrics';
 import type { ShardInfo } from './shard-result';
 
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 export interface PhaseReport {
   name: string;
@@ -35,5 +35,10 @@ export interface RunReport {
   finishedAt: string;
   durationMs: number;
   passed: boolean;
+  /**
+   * True when the run was interrupted (Ctrl-C, SIGTERM): the phase running then stopped early, the
+   * phases not started are missing from `phases`, and the run did not pass.
+   */
+  aborted: boolean;
   phases: PhaseReport[];
 }

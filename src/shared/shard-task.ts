@@ -1,47 +1,46 @@
 /**
- * What one shard of a phase runs, and the executor seam between coordinator and workers. The
- * coordinator builds tasks; an executor (in-process pool or BullMQ) runs them and returns
- * `ShardResult`s. Tasks carry no secrets: the API key is named by its environment variable and
- * read by the worker that sends the requests.
+ * What one shard of a phase runs, and the one way it travels. A task is built once by the
+ * coordinator in its wire form (`ShardTaskData`: the phase exactly as the user wrote it) and
+ * decoded by whichever executor runs it (`decodeShardTask`), in-process or through Redis, so both
+ * resolve the phase the same way and a new field is added in one schema. Tasks carry no start time
+ * (the executor sets it) and no secrets (an API key is named by its environment variable).
  */
-import type { Phase } from './plan-schema';
+import { z } from 'zod';
+import { phaseSchema } from './phase-schema';
+import { resolvedTargetSchema } from './resolved-target';
+import { describeIssues } from './describe-issues';
+import { MAX_REQUEST_LOG_SIZE } from './defaults';
+import { InternalError } from './errors';
 import type { ShardResult } from './shard-result';
+import { mergeRecent, type RecentWindows } from './window-series';
 
-/** The target as a worker needs it: the mock resolved to its URL, the key still only a name. */
-export interface ResolvedTarget {
-  kind: 'openai' | 'ollama' | 'module';
-  /** kind "module": absolute path of the integration module, and whether to write heap snapshots. */
-  modulePath?: string;
-  heapSnapshots?: boolean;
-  /** OpenAI-compatible: chat completions or the legacy completions endpoint. */
-  endpoint?: 'chat' | 'completions';
-  /** Ollama: `keep_alive` in ms. */
-  keepAliveMs?: number;
-  /** Empty for kind "module". */
-  baseUrl: string;
-  apiKeyEnv?: string;
-  stream: boolean;
-  requestTimeoutMs: number;
-  /** "thread-heap": the target lives in the worker threads (kind "module"), so their heaps are its memory. */
-  memory: { source: 'none' | 'ollama-ps' | 'pid' | 'prometheus' | 'thread-heap'; pid?: number; url?: string; metric?: string };
-}
-
-export interface ShardTask {
-  runId: string;
-  planName: string;
+export const shardTaskSchema = z.strictObject({
+  runId: z.string().min(1),
   /** Seed of this shard: the plan seed mixed with phase and shard index. */
-  seed: number;
-  phaseIndex: number;
-  phase: Phase;
-  target: ResolvedTarget;
-  shardIndex: number;
-  shardCount: number;
+  seed: z.number().int(),
+  phaseIndex: z.number().int().min(0),
+  phase: phaseSchema,
+  target: resolvedTargetSchema,
+  shardIndex: z.number().int().min(0),
+  shardCount: z.number().int().min(1),
   /** This shard's share of the phase's conversations in flight. */
-  concurrency: number;
+  concurrency: z.number().int().min(1),
   /** This shard's share of the phase's measured request cap, if the phase has one. */
-  requests?: number;
-  /** Epoch ms at which every shard of the phase starts: the common origin of windows and samples. */
-  startAtMs: number;
+  requests: z.number().int().min(1).optional(),
+  /** Measured requests this shard keeps for `run --requests` (a uniform sample); 0 keeps none. */
+  requestLog: z.number().int().min(0).max(MAX_REQUEST_LOG_SIZE).default(0),
+});
+
+export type ShardTask = z.output<typeof shardTaskSchema>;
+/** A task as it travels between coordinator and executors. */
+export type ShardTaskData = z.input<typeof shardTaskSchema>;
+
+/** The task an executor runs; a task that no longer validates (an older coordinator wrote it) says why. */
+export function decodeShardTask(data: unknown): ShardTask {
+  const parsed = shardTaskSchema.safeParse(data);
+  if (!parsed.success)
+    throw new InternalError(`shard task does not validate: ${describeIssues(parsed.error, data, shardTaskSchema).join('; ')}`);
+  return parsed.data;
 }
 
 /** Progress a running shard reports, throttled by the sender. */
@@ -53,11 +52,28 @@ export interface ShardProgress {
   errors: number;
   /** 0..1 of the shard's planned work (time or requests), whichever is further along. */
   fraction: number;
+  /** The latest windows it has closed: what live views draw (merged across parts with `mergeRecent`). */
+  recent?: RecentWindows;
+}
+
+/** Progress of parts running side by side (slices of a shard, shards of a phase) as one. */
+export function sumProgress(
+  parts: readonly ShardProgress[],
+  partCount: number,
+): Pick<ShardProgress, 'completed' | 'errors' | 'fraction' | 'recent'> {
+  const recent = parts.length === partCount ? mergeRecent(parts.flatMap((part) => (part.recent ? [part.recent] : []))) : null;
+  return {
+    completed: parts.reduce((sum, part) => sum + part.completed, 0),
+    errors: parts.reduce((sum, part) => sum + part.errors, 0),
+    fraction: parts.reduce((sum, part) => sum + part.fraction, 0) / Math.max(1, partCount),
+    // Windows only once every part has reported: a missing part would leave them half counted.
+    ...(recent ? { recent } : {}),
+  };
 }
 
 /** Runs the shards of a phase somewhere and returns their results, in shard order. */
 export interface ShardExecutor {
-  runPhase(tasks: ShardTask[], onProgress?: (progress: ShardProgress) => void): Promise<ShardResult[]>;
+  runPhase(tasks: ShardTaskData[], onProgress?: (progress: ShardProgress) => void): Promise<ShardResult[]>;
   close(): Promise<void>;
 }
 

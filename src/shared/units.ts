@@ -19,12 +19,20 @@ const BYTES: Record<string, number> = {
   mib: 1024 ** 2,
   gib: 1024 ** 3,
   tib: 1024 ** 4,
+  pb: 1e15,
+  pib: 1024 ** 5,
 };
 
-const NUMBER_WITH_UNIT = /^\s*(-?\d+(?:\.\d+)?)\s*([a-zA-Z%]*)\s*$/;
+// Matched against trimmed text: with `\s*` at both ends the engine tries every split of a long run
+// of spaces (quadratic on hostile input); on trimmed text every part has one way to match.
+const NUMBER_WITH_UNIT = /^(-?\d+(?:\.\d+)?)\s*([a-zA-Z%]*)$/;
 
+/**
+ * "250 ms" -> { value: 250, unit: "ms" }. The value may be Infinity (a 400-digit number): callers
+ * check it against their bounds, so that the message can say the bound.
+ */
 function split(text: string): { value: number; unit: string } | undefined {
-  const match = NUMBER_WITH_UNIT.exec(text);
+  const match = NUMBER_WITH_UNIT.exec(text.trim());
   if (!match) return undefined;
   return { value: Number(match[1]), unit: (match[2] ?? '').toLowerCase() };
 }
@@ -33,7 +41,7 @@ function split(text: string): { value: number; unit: string } | undefined {
 export function parseDurationMs(text: string): number | undefined {
   const parts = split(text);
   if (!parts) return undefined;
-  const factor = DURATION_MS[parts.unit];
+  const factor = Object.hasOwn(DURATION_MS, parts.unit) ? DURATION_MS[parts.unit] : undefined;
   return factor === undefined ? undefined : parts.value * factor;
 }
 
@@ -41,7 +49,7 @@ export function parseDurationMs(text: string): number | undefined {
 export function parseBytes(text: string): number | undefined {
   const parts = split(text);
   if (!parts) return undefined;
-  const factor = BYTES[parts.unit];
+  const factor = Object.hasOwn(BYTES, parts.unit) ? BYTES[parts.unit] : undefined;
   return factor === undefined ? undefined : parts.value * factor;
 }
 
@@ -53,8 +61,8 @@ export function parseRatio(text: string): number | undefined {
 }
 
 /** A plain number ("10", "2.5") or a rate ("12/s"); undefined otherwise. */
-export function parsePlainNumber(text: string): number | undefined {
-  const parts = /^\s*(-?\d+(?:\.\d+)?)\s*(\/s)?\s*$/.exec(text);
+function parsePlainNumber(text: string): number | undefined {
+  const parts = /^(-?\d+(?:\.\d+)?)\s*(\/s)?$/.exec(text.trim());
   return parts ? Number(parts[1]) : undefined;
 }
 

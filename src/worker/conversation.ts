@@ -4,11 +4,33 @@
  * the history, so what a model must remember is exactly what a real integration would send it.
  */
 import { isRecalled, plantFactText, probeText, type Fact } from '../shared/context-probe';
-import type { Phase } from '../shared/plan-schema';
+import type { Phase } from '../shared/phase-schema';
 import { createRandom } from '../shared/seeded-random';
-import type { ChatMessage, RequestOutcome } from './targets/llm-target';
+import type { ChatMessage } from '../shared/chat';
+import type { RequestOutcome } from './targets/llm-target';
 
-const FILLER = ['the', 'weather', 'report', 'mentions', 'rivers', 'lanterns', 'copper', 'gardens', 'quiet', 'trains', 'maps', 'salt', 'harbor', 'violet', 'engine', 'paper', 'orbit', 'candle', 'meadow', 'signal'];
+const FILLER = [
+  'the',
+  'weather',
+  'report',
+  'mentions',
+  'rivers',
+  'lanterns',
+  'copper',
+  'gardens',
+  'quiet',
+  'trains',
+  'maps',
+  'salt',
+  'harbor',
+  'violet',
+  'engine',
+  'paper',
+  'orbit',
+  'candle',
+  'meadow',
+  'signal',
+];
 const KEYS = ['falcon', 'harbor', 'lantern', 'meadow', 'orchid', 'quartz', 'raven', 'saffron', 'tundra', 'willow'];
 const VALUES = ['amber', 'cobalt', 'ember', 'indigo', 'jade', 'onyx', 'pearl', 'ruby', 'topaz', 'umber'];
 
@@ -38,9 +60,15 @@ export class Conversation {
   private readonly plantedOn = new Map<string, string>();
   private turn = 0;
 
-  constructor(private readonly phase: Phase, seed: number) {
+  /** `runId` salts the system message when the phase's prompts are `per-run`. */
+  constructor(
+    private readonly phase: Phase,
+    seed: number,
+    runId: string,
+  ) {
     this.random = createRandom(seed);
-    this.history = [{ role: 'system', content: phase.conversation.systemPrompt }];
+    const { systemPrompt, prompts } = phase.conversation;
+    this.history = [{ role: 'system', content: prompts === 'per-run' ? `[run ${runId}] ${systemPrompt}` : systemPrompt }];
     this.schedule();
   }
 
@@ -55,10 +83,17 @@ export class Conversation {
       const plantTurn = plantSlots.splice(Math.floor(this.random() * plantSlots.length), 1)[0] as number;
       taken.add(plantTurn);
       const tag = Math.floor(this.random() * 1000);
-      this.plants.set(plantTurn, { key: `${this.pick(KEYS)}-${tag}-${index}`, value: `${this.pick(VALUES)}-${Math.floor(this.random() * 1000)}` });
+      this.plants.set(plantTurn, {
+        key: `${this.pick(KEYS)}-${tag}-${index}`,
+        value: `${this.pick(VALUES)}-${Math.floor(this.random() * 1000)}`,
+      });
     }
-    for (const [plantTurn, fact] of [...this.plants.entries()].sort((a, b) => a[0] - b[0])) {
-      const free = Array.from({ length: turns - plantTurn - minDistance }, (_, offset) => plantTurn + minDistance + offset).filter((turn) => !taken.has(turn));
+    // Latest plant first: it has the fewest turns left to be probed in, so earlier facts (with
+    // more choice) do not crowd it out (probed facts went from 94 % to 100 % at 3 facts in 12 turns).
+    for (const [plantTurn, fact] of [...this.plants.entries()].sort((a, b) => b[0] - a[0])) {
+      const free = Array.from({ length: turns - plantTurn - minDistance }, (_, offset) => plantTurn + minDistance + offset).filter(
+        (turn) => !taken.has(turn),
+      );
       if (free.length === 0) continue; // crowded out: this fact is planted but never probed, so never counted
       const probeTurn = free[Math.floor(this.random() * free.length)] as number;
       taken.add(probeTurn);

@@ -1,32 +1,51 @@
 /**
- * Watches the generator thread itself: a timer that should fire every 20 ms records how late it
- * fires (event-loop lag), the thread's event-loop utilization over the slice is kept, and its
- * garbage-collection pauses are recorded. A busy or lagging generator sends late and reads replies
- * late: its latencies would measure itself.
+ * Watches the generator thread itself: how late its event loop runs (Node's own event-loop delay
+ * histogram), its event-loop utilization over the slice, and its garbage-collection pauses. A busy
+ * or lagging generator sends late and reads replies late: its latencies would measure itself.
  */
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { Recorder } from './recorder';
 
-const TICK_MS = 20;
+/** How often the delay is sampled: fine enough for a p99 over a phase, cheap enough to ignore. */
+const RESOLUTION_MS = 20;
+/** Utilization over less than this is start-up, not load (a one-request run reads 95 %): not judged. */
+const MIN_UTILIZATION_WINDOW_MS = 1000;
 
-export function watchGeneratorHealth(recorder: Recorder): { stop(): void } {
+/** How much later than its resolution a delay histogram's worst sample came, in ms. */
+const worstLagMs = (histogram: IntervalHistogram) => (histogram.count > 0 ? Math.max(0, histogram.max / 1e6 - RESOLUTION_MS) : 0);
+
+/** `windowMs`: the phase's window, over which the worst lag is also recorded (for the time series). */
+export function watchGeneratorHealth(recorder: Recorder, windowMs: number): { stop(): void } {
   const startUtilization = performance.eventLoopUtilization();
-  let expected = performance.now() + TICK_MS;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    recorder.recordLoopLag(Math.max(0, now - expected));
-    expected = now + TICK_MS;
-  }, TICK_MS);
-  timer.unref();
+  const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  delay.enable();
+  // A second histogram, reset each window: the whole-phase one above must keep every sample.
+  const windowDelay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  windowDelay.enable();
+  const windowTimer = setInterval(() => {
+    recorder.recordWindowLoopLag(worstLagMs(windowDelay));
+    windowDelay.reset();
+  }, windowMs);
+  windowTimer.unref();
   const gc = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) recorder.recordGcPause(entry.duration);
   });
   gc.observe({ entryTypes: ['gc'] });
   return {
     stop() {
-      clearInterval(timer);
+      clearInterval(windowTimer);
+      windowDelay.disable();
+      delay.disable();
       gc.disconnect();
-      recorder.recordUtilization(performance.eventLoopUtilization(startUtilization).utilization);
+      // Node's histogram holds each sample's full interval in ns: the lag is what exceeds the resolution.
+      let previous = 0;
+      for (const [percentile, valueNs] of delay.percentiles) {
+        const count = Math.round(((percentile - previous) / 100) * delay.count);
+        previous = percentile;
+        if (count > 0) recorder.recordLoopLag(Math.max(0, valueNs / 1e6 - RESOLUTION_MS), count);
+      }
+      const { utilization, idle, active } = performance.eventLoopUtilization(startUtilization);
+      if (idle + active >= MIN_UTILIZATION_WINDOW_MS) recorder.recordUtilization(utilization);
     },
   };
 }

@@ -3,27 +3,48 @@
  * `grym-perf run` uses without Redis; the distributed executor gives the same report shape.
  */
 import { hostname } from 'node:os';
-import type { ShardExecutor } from '../shared/shard-task';
+import { once } from '../shared/close-all';
+import { decodeShardTask, type ShardExecutor } from '../shared/shard-task';
 import { runShard } from './run-shard';
 import { createWorkerPool, defaultThreads, warmWorkerPool } from './worker-pool';
 
-export function createLocalExecutor(options: { threads?: number } = {}): ShardExecutor {
+/** Lead between handing out a phase's tasks and their common start: every thread has its task by then. */
+const START_LEAD_MS = 100;
+
+export interface LocalExecutorOptions {
+  threads?: number;
+  /**
+   * Aborting it (Ctrl-C) stops the running phase gracefully: its shards stop sending, abandon the
+   * requests in flight and return what they measured, `stopped` with the abort's reason (a string)
+   * or "interrupted". Phases handed out later stop at once.
+   */
+  stopSignal?: AbortSignal;
+}
+
+export function createLocalExecutor(options: LocalExecutorOptions = {}): ShardExecutor {
   const threads = options.threads ?? defaultThreads();
   const pool = createWorkerPool({ threads });
   const warm = warmWorkerPool(pool, threads);
   const workerName = `${hostname()}-local`;
-  let closing: Promise<void> | undefined;
+  const { stopSignal } = options;
   return {
-    async runPhase(tasks, onProgress) {
+    async runPhase(data, onProgress) {
+      const tasks = data.map(decodeShardTask);
       await warm;
-      // Shards start together at the tasks' start time; if it passed while threads warmed up, move it.
-      const startAtMs = Math.max(tasks[0]?.startAtMs ?? 0, Date.now() + 50);
+      const startAtMs = Date.now() + START_LEAD_MS;
       const maxSlices = Math.max(1, Math.floor(threads / tasks.length));
-      return Promise.all(tasks.map((task) => runShard({ ...task, startAtMs }, pool, { workerName, maxSlices, onProgress })));
+      return Promise.all(
+        tasks.map((task) =>
+          runShard(task, pool, {
+            startAtMs,
+            workerName,
+            maxSlices,
+            ...(onProgress ? { onProgress } : {}),
+            ...(stopSignal ? { stopSignal } : {}),
+          }),
+        ),
+      );
     },
-    close() {
-      closing ??= warm.catch(() => undefined).then(() => pool.destroy());
-      return closing;
-    },
+    close: once(() => warm.catch(() => undefined).then(() => pool.destroy())),
   };
 }

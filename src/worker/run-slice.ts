@@ -7,8 +7,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import type { MemorySample } from '../shared/phase-metrics';
-import type { ShardProgress, ShardTask } from '../shared/shard-task';
+import { deriveSeed, type ShardProgress, type ShardTask } from '../shared/shard-task';
 import type { ShardResult } from '../shared/shard-result';
+import { watchGeneratorHealth } from './generator-health';
 import { heapSnapshotDir, startHeapSnapshots } from './memory/heap-snapshots';
 import { startMemorySampler } from './memory/memory-sampler';
 import { targetMemoryReader } from './memory/read-target-memory';
@@ -16,62 +17,124 @@ import { Recorder } from './recorder';
 import { runModelSwitch } from './scenarios/run-model-switch';
 import { runOpenLoop } from './scenarios/run-open-loop';
 import { runRequests } from './scenarios/run-requests';
-import { watchGeneratorHealth } from './generator-health';
+import { createShardStopState } from './scenarios/shard-stop';
+import { SliceStop } from './scenarios/slice-stop';
 import { createTarget } from './targets/create-target';
 
 export interface SliceTask {
   type: 'slice';
   task: ShardTask;
+  /** Epoch ms at which the phase starts, set by the executor. */
+  startAtMs: number;
   sliceIndex: number;
-  sliceCount: number;
   /** This slice's conversation loops: firstLoop .. firstLoop + concurrency - 1 of the shard's. */
   concurrency: number;
   firstLoop: number;
   /** Label of this worker process, for series names. */
   workerName: string;
+  /**
+   * The shard's stop state, shared by all its slices and its main thread (`createShardStopState`):
+   * when one stops the shard, every slice stops sending. A slice run alone may leave it out.
+   */
+  stopState?: SharedArrayBuffer;
   progressPort?: MessagePort;
+}
+
+/** What a slice posts on its progress port. */
+export interface SliceProgress {
+  sliceIndex: number;
+  progress: ShardProgress;
 }
 
 const PROGRESS_INTERVAL_MS = 250;
 
-export async function runSlice(slice: SliceTask): Promise<ShardResult> {
-  const { task } = slice;
-  const phase = task.phase;
-  const snapshots = task.target.heapSnapshots ? startHeapSnapshots(heapSnapshotDir(task.runId), `${phase.name}-shard${task.shardIndex}-thread${threadId}`) : undefined;
-  const waitMs = task.startAtMs - Date.now();
-  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-
-  const measureFromEpochMs = task.startAtMs + phase.load.warmup;
-  const measureUntilEpochMs = phase.load.duration === undefined ? Infinity : measureFromEpochMs + phase.load.duration - phase.load.cooldown;
-  const recorder = new Recorder({ measureFromEpochMs, measureUntilEpochMs, windowMs: phase.stability.window, requestedConcurrency: slice.concurrency, slo: phase.slo });
-  const health = watchGeneratorHealth(recorder);
-  const target = createTarget(task.target, slice.concurrency);
-  const heap = startMemorySampler(() => process.memoryUsage().heapUsed, { intervalMs: phase.memory.interval, originEpochMs: task.startAtMs });
-  const targetPerCycle: MemorySample[] = [];
-  const plannedRequests = (task.requests === undefined ? undefined : (task.requests * slice.concurrency) / task.concurrency) ?? (phase.scenario === 'model-switch' ? phase.switch.cycles * phase.models.length * phase.switch.requestsPerModel : undefined);
-  const plannedEndMs = phase.load.duration === undefined ? undefined : task.startAtMs + phase.load.warmup + phase.load.duration;
+/** Posts the slice's progress at most every PROGRESS_INTERVAL_MS (`force`: now): done share by requests or time. */
+function progressPoster(slice: SliceTask, recorder: Recorder): (force?: boolean) => void {
+  const { task, startAtMs } = slice;
+  const { phase } = task;
+  const { warmupMs, durationMs } = phase.load;
+  const switchRequests =
+    phase.scenario === 'model-switch' ? phase.switch.cycles * phase.models.length * phase.switch.requestsPerModel : undefined;
+  const plannedRequests = task.requests === undefined ? switchRequests : (task.requests * slice.concurrency) / task.concurrency;
+  const plannedEndMs = durationMs === undefined ? undefined : startAtMs + warmupMs + durationMs;
   let lastProgressMs = 0;
-  const postProgress = (force = false) => {
+  return (force = false) => {
     const now = Date.now();
     if (!slice.progressPort || (!force && now - lastProgressMs < PROGRESS_INTERVAL_MS)) return;
     lastProgressMs = now;
     const { completed, errors } = recorder.counts();
     const byRequests = plannedRequests ? (completed + errors) / plannedRequests : 0;
-    const byTime = plannedEndMs ? (now - task.startAtMs) / (plannedEndMs - task.startAtMs) : 0;
-    const progress: ShardProgress = { type: 'progress', shardIndex: task.shardIndex, phaseIndex: task.phaseIndex, completed, errors, fraction: Math.min(1, Math.max(byRequests, byTime)) };
-    slice.progressPort.postMessage({ sliceIndex: slice.sliceIndex, progress });
+    const byTime = plannedEndMs ? (now - startAtMs) / (plannedEndMs - startAtMs) : 0;
+    const fraction = Math.min(1, Math.max(byRequests, byTime));
+    const message: SliceProgress = {
+      sliceIndex: slice.sliceIndex,
+      progress: {
+        type: 'progress',
+        shardIndex: task.shardIndex,
+        phaseIndex: task.phaseIndex,
+        completed,
+        errors,
+        fraction,
+        recent: recorder.recentWindows(),
+      },
+    };
+    slice.progressPort.postMessage(message);
   };
+}
 
+export async function runSlice(slice: SliceTask): Promise<ShardResult> {
+  const stop = new SliceStop(slice.stopState ?? createShardStopState(), slice.task.phase.abort);
+  try {
+    return await runStoppableSlice(slice, stop);
+  } finally {
+    stop.close();
+  }
+}
+
+async function runStoppableSlice(slice: SliceTask, stop: SliceStop): Promise<ShardResult> {
+  const { task, startAtMs } = slice;
+  const phase = task.phase;
+  const target = await createTarget(task.target, slice.concurrency, stop.signal);
+  const snapshots =
+    task.target.kind === 'module' && task.target.heapSnapshots
+      ? startHeapSnapshots(heapSnapshotDir(task.runId), `${phase.name}-shard${task.shardIndex}-thread${threadId}`)
+      : undefined;
+  const waitMs = startAtMs - Date.now();
+  if (waitMs > 0) await stop.sleep(waitMs);
+
+  const { warmupMs, durationMs, cooldownMs } = phase.load;
+  const measureFromEpochMs = startAtMs + warmupMs;
+  const measureUntilEpochMs = durationMs === undefined ? Infinity : measureFromEpochMs + durationMs - cooldownMs;
+  // This slice's share of the shard's request log, rounded up so a small log still samples every slice.
+  const requestLog = {
+    capacity: Math.ceil((task.requestLog * slice.concurrency) / task.concurrency),
+    seed: deriveSeed(task.seed, slice.firstLoop, 0x10c),
+  };
+  const recorder = new Recorder({
+    measureFromEpochMs,
+    measureUntilEpochMs,
+    windowMs: phase.stability.windowMs,
+    slo: phase.slo,
+    shard: task.shardIndex,
+    slice: slice.sliceIndex,
+    requestLog,
+  });
+  const health = watchGeneratorHealth(recorder, phase.stability.windowMs);
+  const heap = startMemorySampler(() => process.memoryUsage().heapUsed, { intervalMs: phase.memory.intervalMs, originEpochMs: startAtMs });
+  const targetPerCycle: MemorySample[] = [];
+  const postProgress = progressPoster(slice, recorder);
+
+  let heapSamples: MemorySample[];
   try {
     const context = {
       task,
-      sliceIndex: slice.sliceIndex,
-      sliceCount: slice.sliceCount,
+      startAtMs,
       concurrency: slice.concurrency,
       firstLoop: slice.firstLoop,
       target,
       recorder,
-      readTargetMemory: targetMemoryReader(task.target),
+      stop,
+      readTargetMemory: targetMemoryReader(task.target.memory),
       targetPerCycle,
       onRequestDone: () => postProgress(),
     };
@@ -80,14 +143,19 @@ export async function runSlice(slice: SliceTask): Promise<ShardResult> {
     else await runRequests(context);
   } finally {
     health.stop();
+    heapSamples = await heap.stop();
+    recorder.recordConnections(target.connections?.());
     await target.close();
   }
   postProgress(true);
-  const heapSamples = await heap.stop();
   const series = `${slice.workerName}/thread-${threadId}`;
-  return recorder.finish({
-    threadHeap: { [series]: heapSamples },
-    targetPerCycle: targetPerCycle.length > 0 ? { [slice.workerName]: targetPerCycle } : {},
-    heapSnapshots: snapshots?.finish(heapSamples.filter((sample) => sample.tMs >= phase.load.warmup), phase.memory.leakThreshold) ?? [],
-  });
+  const measuredHeap = heapSamples.filter((sample) => sample.tMs >= warmupMs);
+  return recorder.finish(
+    {
+      threadHeap: { [series]: heapSamples },
+      targetPerCycle: targetPerCycle.length > 0 ? { [slice.workerName]: targetPerCycle } : {},
+      heapSnapshots: snapshots?.finish(measuredHeap, phase.memory.leakThresholdBytes) ?? [],
+    },
+    stop.reason,
+  );
 }

@@ -74,7 +74,10 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */
-export async function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | string; output: string }> {
+export async function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number | string; output: string }> {
   const cli = spawnCli(args, options);
   const timer = setTimeout(() => cli.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   const code = await cli.exited;

@@ -30,11 +30,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitForPing(port: number, timeoutMs: number): Promise<void> {
+async function waitForPing(port: number, timeoutMs: number, password?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
-      const child = spawn('redis-cli', ['-p', String(port), 'ping']);
+      const child = spawn('redis-cli', ['-p', String(port), 'ping'], {
+        env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) },
+      });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       child.on('close', () => resolve(out.includes('PONG')));
@@ -46,18 +48,22 @@ async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
 }
 
-/** Starts redis-server; `persistent` turns on the append-only file so data survives a restart. */
-export async function startTestRedis(options: { persistent?: boolean } = {}): Promise<TestRedis> {
+/**
+ * Starts redis-server; `persistent` turns on the append-only file so data survives a restart, and
+ * `password` makes it require one (the URL then carries it, as users' URLs do).
+ */
+export async function startTestRedis(options: { persistent?: boolean; password?: string } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'grym-redis-'));
   let child: ChildProcess | undefined;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--maxmemory-policy', 'noeviction'];
   args.push('--appendonly', options.persistent ? 'yes' : 'no');
   if (options.persistent) args.push('--appendfsync', 'always');
+  if (options.password) args.push('--requirepass', options.password);
 
   const start = async () => {
     child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitForPing(port, 10_000);
+    await waitForPing(port, 10_000, options.password);
   };
   const stop = async (hard = false) => {
     const running = child;
@@ -70,7 +76,7 @@ export async function startTestRedis(options: { persistent?: boolean } = {}): Pr
   };
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     start,
     stop,

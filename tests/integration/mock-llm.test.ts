@@ -5,7 +5,7 @@
 import { request } from 'undici';
 import { startMockLlm, type MockLlmServer } from '../../src/mock-llm';
 import { plantFactText, probeText } from '../../src/shared/context-probe';
-import { mockServerSchema } from '../../src/shared/plan-schema';
+import { mockServerSchema } from '../../src/shared/mock-schema';
 
 let mock: MockLlmServer;
 
@@ -28,7 +28,11 @@ afterAll(() => mock.close());
 
 async function chat(body: Record<string, unknown>): Promise<{ status: number; text: string; ms: number }> {
   const started = performance.now();
-  const response = await request(`${mock.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const response = await request(`${mock.url}/v1/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   const text = await response.body.text();
   return { status: response.statusCode, text, ms: performance.now() - started };
 }
@@ -36,13 +40,28 @@ async function chat(body: Record<string, unknown>): Promise<{ status: number; te
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 test('streams OpenAI SSE: a role-only chunk first, one token per chunk, usage last, then [DONE]', async () => {
-  const { status, text } = await chat({ model: 'other', stream: true, max_tokens: 5, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hello there' }] });
+  const { status, text } = await chat({
+    model: 'other',
+    stream: true,
+    max_tokens: 5,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'hello there' }],
+  });
   expect(status).toBe(200);
-  const events = text.split('\n\n').filter(Boolean).map((event) => event.replace(/^data: /, ''));
+  const events = text
+    .split('\n\n')
+    .filter(Boolean)
+    .map((event) => event.replace(/^data: /, ''));
   expect(events.at(-1)).toBe('[DONE]');
   const chunks = events.slice(0, -1).map((event) => JSON.parse(event));
   expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant' });
-  expect(chunks.slice(1, 6).map((chunk) => chunk.choices[0].delta.content).join('').split(' ')).toHaveLength(5);
+  expect(
+    chunks
+      .slice(1, 6)
+      .map((chunk) => chunk.choices[0].delta.content)
+      .join('')
+      .split(' '),
+  ).toHaveLength(5);
   expect(chunks.at(-2).choices[0].finish_reason).toBe('length');
   expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 2, completion_tokens: 5, total_tokens: 7 } });
 });
@@ -58,7 +77,8 @@ test('answers are deterministic: the same request gets the same text', async () 
 test('timing follows the model: e2e median = ttft + (n - 1) / rate within a few ms; a switch pays the load time once', async () => {
   const cold = await chat({ model: 'timed', max_tokens: 11, messages: [{ role: 'user', content: 'warm up' }] });
   const warm: number[] = [];
-  for (let i = 0; i < 15; i++) warm.push((await chat({ model: 'timed', max_tokens: 11, messages: [{ role: 'user', content: `q${i}` }] })).ms);
+  for (let i = 0; i < 15; i++)
+    warm.push((await chat({ model: 'timed', max_tokens: 11, messages: [{ role: 'user', content: `q${i}` }] })).ms);
   // 40 ms + 10 tokens / 200 per s = 90 ms.
   expect(median(warm)).toBeGreaterThanOrEqual(89);
   expect(median(warm)).toBeLessThan(97);
@@ -125,11 +145,21 @@ test('clear errors for unknown models, bad bodies and routes', async () => {
   const missing = await request(`${mock.url}/v2/nothing`);
   expect(missing.statusCode).toBe(404);
   await missing.body.dump();
+  // A body past 16 MiB is refused, not held: the mock's memory stays bounded whatever a client sends.
+  const huge = await request(`${mock.url}/v1/chat/completions`, { method: 'POST', body: Buffer.alloc(64 * 1024 * 1024, 0x20) });
+  expect(huge.statusCode).toBe(413);
+  expect(await huge.body.text()).toContain('request body over 16777216 bytes');
 });
 
 test('speaks Ollama: /api/chat streams NDJSON with load_duration, /api/tags and /v1/models list the models', async () => {
-  const response = await request(`${mock.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'other', options: { num_predict: 3 }, messages: [{ role: 'user', content: 'hi' }] }) });
-  const lines = (await response.body.text()).trim().split('\n').map((line) => JSON.parse(line));
+  const response = await request(`${mock.url}/api/chat`, {
+    method: 'POST',
+    body: JSON.stringify({ model: 'other', options: { num_predict: 3 }, messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  const lines = (await response.body.text())
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   expect(lines).toHaveLength(4);
   expect(lines.at(-1)).toMatchObject({ done: true, eval_count: 3, prompt_eval_count: 1 });
   expect(typeof lines.at(-1).load_duration).toBe('number');

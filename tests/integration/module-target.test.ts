@@ -5,9 +5,10 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPhaseReport } from '../../src/coordinator/build-run-report';
-import { phaseToTasks, resolveTarget } from '../../src/coordinator/plan-to-tasks';
-import { parsePlan } from '../../src/shared/parse-plan';
+import { buildPhaseReport } from '../../src/coordinator/reports/build-run-report';
+import { resolveTarget } from '../../src/coordinator/resolve-target';
+import { shardTasks } from '../../src/coordinator/shard-tasks';
+import { readPlan } from '../../src/shared/parse-plan';
 import { mergeShardResults } from '../../src/shared/shard-result';
 import { createLocalExecutor } from '../../src/worker';
 import { heapSnapshotDir } from '../../src/worker/memory/heap-snapshots';
@@ -18,7 +19,7 @@ jest.setTimeout(60_000);
 
 const fixtures = join(REPO_ROOT, 'tests', 'fixtures');
 const planFor = (module: string) =>
-  parsePlan(`
+  readPlan(`
 name: module-${module.replace(/\W/g, '')}
 target: { kind: module, module: ./modules/${module}, heapSnapshots: true, requestTimeout: 2s }
 phases:
@@ -38,10 +39,11 @@ const executor = createLocalExecutor({ threads: 1 });
 afterAll(() => executor.close());
 
 async function runModule(module: string) {
-  const plan = planFor(module);
+  const loaded = planFor(module);
+  const { plan } = loaded;
   const runId = `module-test-${process.pid}-${module.length}`;
   rmSync(heapSnapshotDir(runId), { recursive: true, force: true });
-  const results = await executor.runPhase(phaseToTasks(plan, 0, resolveTarget(plan.target, undefined, fixtures), runId, Date.now() + 100));
+  const results = await executor.runPhase(shardTasks(loaded, 0, resolveTarget(plan.target, undefined, fixtures), runId));
   return buildPhaseReport({ phase: plan.phases[0]!, merged: mergeShardResults(results), error: null });
 }
 

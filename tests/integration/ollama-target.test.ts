@@ -1,19 +1,21 @@
 /** The Ollama target against the mock's /api/chat over real HTTP, and against broken servers. */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mockOf } from '../../src/shared/target-schema';
 import { startMockLlm, type MockLlmServer } from '../../src/mock-llm';
-import { computePhaseMetrics } from '../../src/coordinator/compute-phase-metrics';
-import { phaseToTasks, resolveTarget } from '../../src/coordinator/plan-to-tasks';
-import { parsePlan } from '../../src/shared/parse-plan';
+import { computePhaseMetrics } from '../../src/coordinator/metrics/compute-phase-metrics';
+import { resolveTarget } from '../../src/coordinator/resolve-target';
+import { shardTasks } from '../../src/coordinator/shard-tasks';
+import { readPlan } from '../../src/shared/parse-plan';
 import { mergeShardResults } from '../../src/shared/shard-result';
-import type { ResolvedTarget } from '../../src/shared/shard-task';
+import type { OllamaTarget } from '../../src/shared/resolved-target';
 import { createLocalExecutor } from '../../src/worker';
 import { createOllamaTarget } from '../../src/worker/targets/ollama-target';
 
 // A model-switch phase with real load times.
 jest.setTimeout(60_000);
 
-const plan = parsePlan(`
+const loaded = readPlan(`
 name: ollama
 target:
   kind: ollama
@@ -26,17 +28,19 @@ target:
 phases:
   - { name: switch, scenario: model-switch, models: [small, large], switch: { cycles: 2, requestsPerModel: 3 }, conversation: { maxTokens: 6 } }
 `);
+const { plan } = loaded;
 let mock: MockLlmServer;
-let target: ResolvedTarget;
+let target: OllamaTarget;
 
 beforeAll(async () => {
-  mock = await startMockLlm(plan.target.mock!);
-  target = resolveTarget(plan.target, mock.url);
+  mock = await startMockLlm(mockOf(plan.target)!);
+  target = resolveTarget(plan.target, mock.url) as OllamaTarget;
 });
 
 afterAll(() => mock.close());
 
-const send = (t: ResolvedTarget, model = 'small') => createOllamaTarget(t, 1).send({ model, messages: [{ role: 'user', content: 'hello' }], maxTokens: 4 });
+const send = (t: OllamaTarget, model = 'small') =>
+  createOllamaTarget(t, 1).send({ model, messages: [{ role: 'user', content: 'hello' }], maxTokens: 4 });
 
 async function serveOnce(handler: (request: IncomingMessage, body: string) => string): Promise<{ url: string; close(): void }> {
   const server = createServer((request, response) => {
@@ -74,7 +78,11 @@ test('sends keep_alive and num_predict; an error or a broken line mid-stream is 
   expect(await send({ ...target, baseUrl: good.url })).toMatchObject({ ok: true, content: 'hi' });
   expect(seen).toMatchObject({ keep_alive: '300s', options: { num_predict: 4 }, stream: true });
   good.close();
-  for (const reply of ['{"message":{"content":"a"},"done":false}\n{"error":"out of memory"}\n', '{"message":{"content":"a"},"done":false}\nnot json\n', '{"message":{"content":"a"},"done":false}\n']) {
+  for (const reply of [
+    '{"message":{"content":"a"},"done":false}\n{"error":"out of memory"}\n',
+    '{"message":{"content":"a"},"done":false}\nnot json\n',
+    '{"message":{"content":"a"},"done":false}\n',
+  ]) {
     const broken = await serveOnce(() => reply);
     expect(await send({ ...target, baseUrl: broken.url })).toMatchObject({ ok: false, errorClass: 'malformed_response' });
     broken.close();
@@ -84,7 +92,7 @@ test('sends keep_alive and num_predict; an error or a broken line mid-stream is 
 test('a model-switch phase reports the server-side load time of each switch', async () => {
   const executor = createLocalExecutor({ threads: 1 });
   try {
-    const results = await executor.runPhase(phaseToTasks(plan, 0, target, 'r', Date.now() + 50));
+    const results = await executor.runPhase(shardTasks(loaded, 0, target, 'r'));
     const metrics = computePhaseMetrics(mergeShardResults(results), plan.phases[0]!);
     expect(metrics.switch.count).toBe(3);
     // Loads of 250 ms (small) and 400 ms (large): every switch, plus the first request's if its

@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startMockLlm, type MockLlmServer } from '../../src/mock-llm';
-import { computePhaseMetrics } from '../../src/coordinator/compute-phase-metrics';
-import { phaseToTasks } from '../../src/coordinator/plan-to-tasks';
-import { parsePlan } from '../../src/shared/parse-plan';
-import type { Phase } from '../../src/shared/plan-schema';
+import { computePhaseMetrics } from '../../src/coordinator/metrics/compute-phase-metrics';
+import { shardTasks } from '../../src/coordinator/shard-tasks';
+import { readPlan } from '../../src/shared/parse-plan';
 import { mergeShardResults } from '../../src/shared/shard-result';
-import type { ResolvedTarget, ShardTask } from '../../src/shared/shard-task';
+import type { OpenAiTarget, TargetMemory } from '../../src/shared/resolved-target';
+import { mockOf } from '../../src/shared/target-schema';
 import { createLocalExecutor } from '../../src/worker';
 import { processTreeRssBytes } from '../../src/worker/memory/read-target-memory';
 import { createOpenAiTarget } from '../../src/worker/targets/openai-target';
@@ -21,7 +21,7 @@ import { freePort } from '../helpers/redis-server';
 // Scenarios run real load for a few seconds each on a 2-core machine.
 jest.setTimeout(60_000);
 
-const plan = parsePlan(`
+const loaded = readPlan(`
 name: worker-test
 target:
   mock:
@@ -39,14 +39,23 @@ phases:
   - { name: switching, scenario: model-switch, models: [timed, second], switch: { cycles: 3, requestsPerModel: 3 }, conversation: { turns: 18, promptTokens: 4, maxTokens: 11 }, context: { facts: 3, minDistance: 4 } }
   - { name: failing, scenario: requests, models: [broken], load: { concurrency: 2, requests: 20 } }
 `);
+const { plan } = loaded;
 
 let mock: MockLlmServer;
-let target: ResolvedTarget;
+let target: OpenAiTarget;
 const executor = createLocalExecutor({ threads: 2 });
 
 beforeAll(async () => {
-  mock = await startMockLlm(plan.target.mock!);
-  target = { kind: 'openai', baseUrl: `${mock.url}/v1`, stream: true, requestTimeoutMs: 5000, memory: { source: 'ollama-ps', url: mock.url } };
+  mock = await startMockLlm(mockOf(plan.target)!);
+  target = {
+    kind: 'openai',
+    endpoint: 'chat',
+    baseUrl: `${mock.url}/v1`,
+    stream: true,
+    requestTimeoutMs: 5000,
+    maxResponseBytes: 16e6,
+    memory: { source: 'ollama-ps', url: mock.url },
+  };
 });
 
 afterAll(async () => {
@@ -54,32 +63,15 @@ afterAll(async () => {
   await mock.close();
 });
 
-function phaseNamed(name: string): Phase {
-  return plan.phases.find((phase) => phase.name === name)!;
-}
-
-async function runPhase(name: string, overrides: Partial<ShardTask> = {}) {
-  const phase = phaseNamed(name);
-  const task: ShardTask = {
-    runId: 'r',
-    planName: plan.name,
-    seed: 7,
-    phaseIndex: 0,
-    phase,
-    target,
-    shardIndex: 0,
-    shardCount: 1,
-    concurrency: phase.load.concurrency,
-    ...(phase.load.requests ? { requests: phase.load.requests } : {}),
-    startAtMs: Date.now() + 50,
-    ...overrides,
-  };
-  const results = await executor.runPhase([task]);
-  return { results, metrics: computePhaseMetrics(mergeShardResults(results), phase) };
+async function runPhase(name: string) {
+  const phaseIndex = plan.phases.findIndex((phase) => phase.name === name);
+  const results = await executor.runPhase(shardTasks(loaded, phaseIndex, target, 'r'));
+  return { results, metrics: computePhaseMetrics(mergeShardResults(results), plan.phases[phaseIndex]!) };
 }
 
 describe('OpenAI target', () => {
-  const send = (t: ResolvedTarget, model = 'timed') => createOpenAiTarget(t, 1).send({ model, messages: [{ role: 'user', content: 'hello' }], maxTokens: 5 });
+  const send = (t: OpenAiTarget, model = 'timed') =>
+    createOpenAiTarget(t, 1).send({ model, messages: [{ role: 'user', content: 'hello' }], maxTokens: 5 });
 
   test('streaming: TTFT is the first content chunk (not the role chunk), tokens from usage', async () => {
     const outcome = await send(target);
@@ -98,7 +90,10 @@ describe('OpenAI target', () => {
 
   test('failures are classified and returned, never thrown', async () => {
     const closedPort = await freePort();
-    expect(await send({ ...target, baseUrl: `http://127.0.0.1:${closedPort}/v1` })).toMatchObject({ ok: false, errorClass: 'connection_refused' });
+    expect(await send({ ...target, baseUrl: `http://127.0.0.1:${closedPort}/v1` })).toMatchObject({
+      ok: false,
+      errorClass: 'connection_refused',
+    });
     expect(await send(target, 'broken')).toMatchObject({ ok: false, errorClass: 'http_500' });
     expect(await send(target, 'no-such-model')).toMatchObject({ ok: false, errorClass: 'http_404' });
     expect(await send({ ...target, requestTimeoutMs: 20 })).toMatchObject({ ok: false, errorClass: 'timeout' });
@@ -113,7 +108,10 @@ describe('OpenAI target', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      expect(await send({ ...target, baseUrl: `http://127.0.0.1:${port}/v1` })).toMatchObject({ ok: false, errorClass: 'malformed_response' });
+      expect(await send({ ...target, baseUrl: `http://127.0.0.1:${port}/v1` })).toMatchObject({
+        ok: false,
+        errorClass: 'malformed_response',
+      });
     } finally {
       server.close();
     }
@@ -205,7 +203,10 @@ describe('target memory', () => {
     // end with the test (their process group is killed), or by themselves after 20 s at the latest.
     const parent = spawn(
       process.execPath,
-      ['-e', "require('child_process').spawn(process.execPath, ['-e', 'const b = Buffer.alloc(64e6, 1); setInterval(() => b[0]++, 1000); setTimeout(() => process.exit(), 20000)'], { stdio: 'inherit' }); setTimeout(() => process.exit(), 20000)"],
+      [
+        '-e',
+        "require('child_process').spawn(process.execPath, ['-e', 'const b = Buffer.alloc(64e6, 1); setInterval(() => b[0]++, 1000); setTimeout(() => process.exit(), 20000)'], { stdio: 'inherit' }); setTimeout(() => process.exit(), 20000)",
+      ],
       { stdio: 'ignore', detached: true },
     );
     try {
@@ -223,7 +224,7 @@ describe('target memory', () => {
     expect(await processTreeRssBytes(2 ** 22 + 17)).toBeNull();
   });
 
-  const leaky = parsePlan(`
+  const leaky = readPlan(`
 name: leaky
 target:
   mock:
@@ -238,12 +239,12 @@ phases:
 `);
 
   test('a target that leaks on every model load gets a leak verdict from the per-cycle trend; one that does not, none', async () => {
-    const server = await startMockLlm(leaky.target.mock!);
+    const server = await startMockLlm(mockOf(leaky.plan.target)!);
     try {
-      const run = async (index: number, memory?: Partial<ResolvedTarget['memory']>) => {
-        const resolved = { ...target, baseUrl: `${server.url}/v1`, memory: { source: 'ollama-ps' as const, url: server.url, ...memory } };
-        const results = await executor.runPhase(phaseToTasks(leaky, index, resolved, 'r', Date.now() + 50));
-        return computePhaseMetrics(mergeShardResults(results), leaky.phases[index]!);
+      const run = async (index: number, memory: TargetMemory = { source: 'ollama-ps', url: server.url }) => {
+        const resolved: OpenAiTarget = { ...target, baseUrl: `${server.url}/v1`, memory: memory as OpenAiTarget['memory'] };
+        const results = await executor.runPhase(shardTasks(leaky, index, resolved, 'r'));
+        return computePhaseMetrics(mergeShardResults(results), leaky.plan.phases[index]!);
       };
       const leaking = await run(0);
       expect(leaking.memory.target.verdict).toBe('leak');

@@ -1,4 +1,7 @@
-import { computePhaseMetrics, computeStability, leakVerdict } from '../../src/coordinator/compute-phase-metrics';
+import { computePhaseMetrics } from '../../src/coordinator/metrics/compute-phase-metrics';
+import { leakVerdict } from '../../src/coordinator/metrics/leak-verdict';
+import { computeStability } from '../../src/coordinator/metrics/stability';
+import { emptyWindow } from '../../src/shared/window-series';
 import { sumPrometheusMetric } from '../../src/worker/memory/read-target-memory';
 import { createHistogram, encodeHistogram } from '../../src/shared/histogram';
 import { parsePlan } from '../../src/shared/parse-plan';
@@ -12,7 +15,7 @@ const phase = parsePlan(
 function shardWith(latenciesMs: number[], extra: Partial<ShardResult> = {}): ShardResult {
   const histogram = createHistogram();
   for (const ms of latenciesMs) histogram.recordValue(ms * 1000);
-  const result = emptyShardResult(2);
+  const result = emptyShardResult();
   result.histograms.e2eUs = encodeHistogram(histogram);
   result.requests.ok = latenciesMs.length;
   return { ...result, ...extra };
@@ -37,16 +40,31 @@ describe('phase metrics', () => {
     const shard = shardWith([100, 200], {
       firstStartMs: 1_000,
       lastEndMs: 3_000,
-      requests: { ok: 18, good: 15, errors: 2, byClass: { http_500: 2 } },
-      concurrency: { requested: 4, inFlightIntegralMs: 7_000, peak: 4 },
-      context: { probes: 10, recalled: 7, crossSwitchProbes: 4, crossSwitchRecalled: 4, byDistance: { '3': { probes: 6, recalled: 6 }, '9': { probes: 4, recalled: 1 } } },
-      tokens: { output: 400, input: 1000, fromServer: 18, estimated: 0 },
+      requests: { ok: 18, good: 15, errors: 2, byClass: { http_500: 2 }, samples: { http_500: 'injected failure' } },
+      concurrency: { inFlightIntegralMs: 7_000, peak: 4 },
+      context: {
+        probes: 10,
+        recalled: 7,
+        crossSwitchProbes: 4,
+        crossSwitchRecalled: 4,
+        byDistance: { '3': { probes: 6, recalled: 6 }, '9': { probes: 4, recalled: 1 } },
+      },
+      tokens: { output: 400, input: 1000, fromServer: 18, estimated: 0, cache: { requests: 0, input: 0, cached: 0 } },
     });
     const metrics = computePhaseMetrics(shard, phase);
     expect(metrics.durationMs).toBe(2_000);
     expect(metrics.throughput.requestsPerSecond).toBe(9);
     expect(metrics.throughput.outputTokensPerSecond).toBe(200);
-    expect(metrics.requests).toEqual({ total: 20, ok: 18, errors: 2, errorRate: 0.1, good: 15, goodRatio: 0.75, byClass: { http_500: 2 } });
+    expect(metrics.requests).toEqual({
+      total: 20,
+      ok: 18,
+      errors: 2,
+      errorRate: 0.1,
+      good: 15,
+      goodRatio: 0.75,
+      byClass: { http_500: 2 },
+      samples: { http_500: 'injected failure' },
+    });
     expect(metrics.throughput.goodput).toBe(7.5);
     expect(metrics.concurrency).toEqual({ requested: 4, mean: 3.5, peak: 4 });
     expect(metrics.context.preservation).toBe(0.7);
@@ -60,50 +78,79 @@ describe('phase metrics', () => {
 
   test('memory growth uses the measured part, and the same-model cycle samples for switches', () => {
     const shard = shardWith([100]);
-    shard.memory.target = { w: [{ tMs: -50, bytes: 0 }, { tMs: 1000, bytes: 5e9 }, { tMs: 1500, bytes: 5e9 }, { tMs: 2000, bytes: 5.2e9 }] };
-    shard.memory.harnessRss = { w: [{ tMs: 1000, bytes: 100e6 }, { tMs: 2000, bytes: 100e6 }] };
+    shard.memory.target = {
+      w: [
+        { tMs: -50, bytes: 0 },
+        { tMs: 1000, bytes: 5e9 },
+        { tMs: 1500, bytes: 5e9 },
+        { tMs: 2000, bytes: 5.2e9 },
+      ],
+    };
+    shard.memory.harnessRss = {
+      w: [
+        { tMs: 1000, bytes: 100e6 },
+        { tMs: 2000, bytes: 100e6 },
+      ],
+    };
     const metrics = computePhaseMetrics(shard, phase);
     expect(metrics.memory.target.peak).toBe(5.2e9);
     // Mean of the last vs the first samples of the measured part; the load before it does not count.
     expect(metrics.memory.target.growth).toBeCloseTo(0.2e9, -3);
-    shard.memory.targetPerCycle = { w: [{ tMs: 1, bytes: 8e9 }, { tMs: 2, bytes: 8.05e9 }, { tMs: 3, bytes: 8.1e9 }] };
+    shard.memory.targetPerCycle = {
+      w: [
+        { tMs: 1, bytes: 8e9 },
+        { tMs: 2, bytes: 8.05e9 },
+        { tMs: 3, bytes: 8.1e9 },
+      ],
+    };
     expect(computePhaseMetrics(shard, phase).memory.target.growth).toBeCloseTo(0.1e9, -3);
   });
 });
 
 describe('stability', () => {
-  const steady = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [String(i), { ok: 10, errors: 0 }]));
+  type Counts = Record<number, { ok: number; errors: number }>;
+  const steady = (count: number): Counts => Object.fromEntries(Array.from({ length: count }, (_, i) => [i, { ok: 10, errors: 0 }]));
+  const judged = (counts: Counts) =>
+    computeStability(
+      { windowMs: 1000, originEpochMs: 0, windows: Object.entries(counts).map(([index, c]) => ({ ...emptyWindow(Number(index)), ...c })) },
+      phase,
+    );
 
   test('steady windows are all stable (the partial last window is left out)', () => {
-    expect(computeStability(steady(11), phase)).toEqual({ value: 1, windows: 10, stableWindows: 10, windowMs: 1000 });
+    const verdict = judged(steady(11));
+    expect(verdict.stability).toEqual({ value: 1, windows: 10, stableWindows: 10, windowMs: 1000 });
+    expect([verdict.isStable(0), verdict.isStable(9), verdict.isStable(10)]).toEqual([true, true, null]);
   });
 
   test('a stall (a window with no completions) is unstable even without errors', () => {
     const windows = steady(11);
-    delete windows['4'];
-    expect(computeStability(windows, phase).value).toBeCloseTo(0.9);
+    delete windows[4];
+    const verdict = judged(windows);
+    expect(verdict.stability.value).toBeCloseTo(0.9);
+    expect(verdict.isStable(4)).toBe(false);
   });
 
   test('an error burst above the window error share is unstable', () => {
     const windows = steady(11);
-    windows['2'] = { ok: 9, errors: 1 };
-    expect(computeStability(windows, phase)).toMatchObject({ stableWindows: 9, windows: 10 });
+    windows[2] = { ok: 9, errors: 1 };
+    expect(judged(windows).stability).toMatchObject({ stableWindows: 9, windows: 10 });
   });
 
   test('a throughput collapse below half the median window is unstable', () => {
     const windows = steady(11);
-    windows['6'] = { ok: 4, errors: 0 };
-    windows['7'] = { ok: 5, errors: 0 };
-    expect(computeStability(windows, phase).stableWindows).toBe(9);
+    windows[6] = { ok: 4, errors: 0 };
+    windows[7] = { ok: 5, errors: 0 };
+    expect(judged(windows).stability.stableWindows).toBe(9);
   });
 
   test('no windows, no verdict', () => {
-    expect(computeStability({}, phase).value).toBeNull();
+    expect(judged({}).stability.value).toBeNull();
   });
 });
 
 describe('leak verdict', () => {
-  const series = (bytesAt: (second: number) => number, seconds = 20) => Array.from({ length: seconds }, (_, s) => ({ tMs: s * 1000, bytes: bytesAt(s) }));
+  const series = (bytesAt: (second: number) => number, seconds = 20) =>
+    Array.from({ length: seconds }, (_, s) => ({ tMs: s * 1000, bytes: bytesAt(s) }));
 
   test('a steady climb past the threshold is a leak; its slope is reported', () => {
     const verdict = leakVerdict([series((s) => 1e9 + s * 5e6)], 50e6);
@@ -118,7 +165,11 @@ describe('leak verdict', () => {
   });
 
   test('too few samples give no verdict', () => {
-    expect(leakVerdict([series((s) => s * 1e9, 3)], 50e6)).toEqual({ slopeBytesPerSecond: null, verdict: 'insufficient-data' });
+    expect(leakVerdict([series((s) => s * 1e9, 3)], 50e6)).toEqual({
+      slopeBytesPerSecond: null,
+      interceptBytes: null,
+      verdict: 'insufficient-data',
+    });
   });
 });
 

@@ -2,22 +2,24 @@
  * The coordination side of a distributed run, run by every `grym-perf worker` and dashboard
  * process so that a run finishes even when the CLI that submitted it has gone:
  * - a phase job (its previous phase done) fans out its shard jobs as children, waits for them,
- *   then merges their results exactly (histograms added) and passes all outcomes so far on;
- * - the run job (all phases done) computes metrics from the merged results, evaluates every
- *   criterion on them (never per shard), stores the `RunReport` as its return value and writes the
- *   Markdown summary into its job log for bull-board.
+ *   then returns its own merged outcome (`phaseOutcome`);
+ * - the run job (all phases done) reads each phase's outcome by its job id, builds the report
+ *   (criteria judged on the merged results, never per shard), stores the `RunReport` as its
+ *   return value and writes the Markdown summary into its job log for bull-board.
  */
-import { Queue, WaitingChildrenError, Worker, type Job } from 'bullmq';
+import { Job, Queue, WaitingChildrenError, Worker } from 'bullmq';
+import { closeAll, once } from '../../shared/close-all';
+import { DEFAULT_SHARD_ATTEMPTS, JOB_RETENTION_SECONDS } from '../../shared/defaults';
 import { toErrorPayload } from '../../shared/errors';
-import { phaseJobSchema, runJobSchema } from '../../shared/job-payloads';
-import { validatePlan } from '../../shared/parse-plan';
-import { queueLayout, shardJobId } from '../../shared/queue-layout';
-import { connectRedis } from '../../shared/redis-connection';
-import { mergeShardResults, type ShardResult } from '../../shared/shard-result';
+import { phaseJobSchema, runJobSchema, type PhaseJob, type RunJob } from '../../shared/job-payloads';
+import { queueLayout, redactRedisText, shardJobId, type QueueLayout } from '../../shared/queue-layout';
+import { connectRedis, reportRedisErrors } from '../../shared/redis-connection';
 import type { RunReport } from '../../shared/run-report';
-import { buildPhaseReport, buildRunReport } from '../build-run-report';
-import { renderMarkdownReport } from '../write-reports';
-import type { PhaseChainValue, PhaseOutcome } from './phase-outcome';
+import type { ShardResult } from '../../shared/shard-result';
+import { renderMarkdownReport } from '../reports/markdown-report';
+import { phaseOutcome, type PhaseOutcome } from './phase-outcome';
+import { readPhaseOutcomes } from './read-phase-outcomes';
+import { runReportFromOutcomes } from './run-outcome';
 
 export interface ControlWorkerOptions {
   redisUrl: string;
@@ -25,6 +27,10 @@ export interface ControlWorkerOptions {
   name: string;
   /** Attempts per shard job; a worker that dies does not use one up (the job stalls and reruns). */
   shardAttempts?: number;
+  /**
+   * Where the control worker tells what it does. Also told, once per change, when Redis becomes
+   * unreachable and when it is back: give the same function to the shard worker's connections.
+   */
   log?: (line: string) => void;
 }
 
@@ -32,79 +38,66 @@ export interface ControlWorker {
   close(): Promise<void>;
 }
 
-function isChainValue(value: unknown): value is PhaseChainValue {
-  return typeof value === 'object' && value !== null && Array.isArray((value as PhaseChainValue).phases);
+async function fanOut(
+  job: Job,
+  data: PhaseJob,
+  shardQueue: Queue,
+  options: ControlWorkerOptions,
+  token: string | undefined,
+): Promise<void> {
+  await shardQueue.addBulk(
+    data.shards.map((shard, shardIndex) => ({
+      name: `${data.phaseName}#${shardIndex}`,
+      data: shard,
+      opts: {
+        jobId: shardJobId(data.runId, data.phaseIndex, shardIndex),
+        parent: { id: job.id as string, queue: job.queueQualifiedName },
+        // A failed shard must not block the run: the phase records it and the run goes on.
+        ignoreDependencyOnFailure: true,
+        attempts: options.shardAttempts ?? DEFAULT_SHARD_ATTEMPTS,
+        backoff: { type: 'fixed', delay: 1000 },
+        removeOnComplete: { age: JOB_RETENTION_SECONDS },
+      },
+    })),
+  );
+  await job.updateData({ ...data, step: 'merge' });
+  if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
 }
 
-function isShardResult(value: unknown): value is ShardResult {
-  return typeof value === 'object' && value !== null && 'histograms' in value && 'requests' in value;
+/** The shard jobs' results among a phase job's children (the previous phase is a child too). */
+async function shardResultsOf(job: Job, layout: QueueLayout): Promise<ShardResult[]> {
+  const shardKey = `${layout.prefix}:${layout.shards}:`;
+  return Object.entries(await job.getChildrenValues())
+    .filter(([key]) => key.startsWith(shardKey))
+    .map(([, value]) => value as ShardResult);
 }
+
+/** Phases of a run, from the plan as written in its run job. */
+const phaseCountOf = (data: RunJob) => (data.planInput as { phases?: unknown[] }).phases?.length ?? 0;
 
 export async function startControlWorker(options: ControlWorkerOptions): Promise<ControlWorker> {
   const layout = queueLayout(options.prefix);
   const log = options.log ?? (() => undefined);
-  const connection = connectRedis(options.redisUrl, `grym-control-${options.name}`);
+  const connection = connectRedis(options.redisUrl, `grym-control-${options.name}`, { log });
   const shardQueue = new Queue(layout.shards, { connection, prefix: layout.prefix });
+  const phaseQueue = new Queue(layout.phases, { connection, prefix: layout.prefix });
+  for (const queue of [shardQueue, phaseQueue]) reportRedisErrors(queue, options.redisUrl, log, `${queue.name} queue`);
 
-  const processPhase = async (job: Job, token?: string): Promise<PhaseChainValue> => {
+  const processPhase = async (job: Job, token?: string): Promise<PhaseOutcome> => {
     const data = phaseJobSchema.parse(job.data);
     if (data.step === 'fan-out') {
       log(`phase ${data.phaseName} of ${data.runId}: starting ${data.shards.length} shard(s)`);
-      await shardQueue.addBulk(
-        data.shards.map((shard, shardIndex) => ({
-          name: `${data.phaseName}#${shardIndex}`,
-          data: shard,
-          opts: {
-            jobId: shardJobId(data.runId, data.phaseIndex, shardIndex),
-            parent: { id: job.id as string, queue: job.queueQualifiedName },
-            // A failed shard must not block the run: the phase records it and the run goes on.
-            ignoreDependencyOnFailure: true,
-            attempts: options.shardAttempts ?? 2,
-            backoff: { type: 'fixed', delay: 1000 },
-            removeOnComplete: { age: 7 * 24 * 3600 },
-          },
-        })),
-      );
-      await job.updateData({ ...(job.data as object), step: 'merge' });
-      if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
+      await fanOut(job, data, shardQueue, options, token);
     }
-
-    const values = Object.values(await job.getChildrenValues());
-    const previous = values.find(isChainValue)?.phases ?? [];
-    const shardResults = values.filter(isShardResult);
     const failures = Object.values(await job.getIgnoredChildrenFailures());
-    let outcome: PhaseOutcome;
-    if (failures.length > 0 || shardResults.length < data.shards.length) {
-      const reasons = failures.length > 0 ? failures.join('; ') : 'a shard returned no result';
-      outcome = {
-        phaseIndex: data.phaseIndex,
-        merged: shardResults.length > 0 ? mergeShardResults(shardResults) : null,
-        error: { code: 'GRYM_ERR_SHARD_FAILED', message: `${failures.length || data.shards.length - shardResults.length} of ${data.shards.length} shard(s) of phase "${data.phaseName}" failed: ${reasons}` },
-      };
-    } else {
-      outcome = { phaseIndex: data.phaseIndex, merged: mergeShardResults(shardResults), error: null };
-    }
+    const outcome = phaseOutcome({ ...data, shardCount: data.shards.length }, await shardResultsOf(job, layout), failures);
     log(`phase ${data.phaseName} of ${data.runId}: ${outcome.error ? `failed (${outcome.error.message})` : 'merged'}`);
-    return { phases: [...previous, outcome] };
+    return outcome;
   };
 
   const processRun = async (job: Job): Promise<RunReport> => {
     const data = runJobSchema.parse(job.data);
-    const plan = validatePlan(data.planInput, data.planSource);
-    const chain = Object.values(await job.getChildrenValues()).find(isChainValue);
-    const outcomes = chain?.phases ?? [];
-    const report = buildRunReport({
-      runId: data.runId,
-      plan,
-      source: data.planSource,
-      mode: 'distributed',
-      startedAt: new Date(data.submittedAt),
-      finishedAt: new Date(),
-      phases: plan.phases.map((phase, index) => {
-        const outcome = outcomes.find((candidate) => candidate.phaseIndex === index);
-        return buildPhaseReport({ phase, merged: outcome?.merged ?? null, error: outcome?.error ?? (outcome ? null : { code: 'GRYM_ERR_SHARD_FAILED', message: 'phase did not run' }) });
-      }),
-    });
+    const report = runReportFromOutcomes(data, await readPhaseOutcomes(phaseQueue, data.runId, phaseCountOf(data)));
     for (const line of renderMarkdownReport(report).split('\n')) await job.log(line);
     log(`run ${data.runId}: ${report.passed ? 'PASSED' : 'FAILED'}`);
     return report;
@@ -112,33 +105,35 @@ export async function startControlWorker(options: ControlWorkerOptions): Promise
 
   const workerOptions = { connection, prefix: layout.prefix, concurrency: 8, name: `${options.name}-control` };
   const phaseWorker = new Worker(layout.phases, processPhase, workerOptions);
-  const runWorker = new Worker(layout.runs, async (job: Job) => {
-    try {
-      return await processRun(job);
-    } catch (error) {
-      log(`run ${job.id}: aggregation failed: ${toErrorPayload(error).message}`);
-      throw error;
-    }
-  }, workerOptions);
+  const runWorker = new Worker(
+    layout.runs,
+    async (job: Job) => {
+      try {
+        return await processRun(job);
+      } catch (error) {
+        log(`run ${(job.data as { runId?: string }).runId ?? job.id}: aggregation failed: ${toErrorPayload(error).message}`);
+        throw error;
+      }
+    },
+    workerOptions,
+  );
   for (const worker of [phaseWorker, runWorker]) {
-    worker.on('error', (error) => log(`control worker error: ${error.message}`));
-    worker.on('failed', (job, error) => log(`${job?.queueName ?? 'job'} ${job?.id ?? '?'} failed: ${error.message}`));
+    reportRedisErrors(worker, options.redisUrl, log, 'control worker error');
+    worker.on('failed', (job, error) =>
+      log(`${job?.queueName ?? 'job'} ${job?.id ?? '?'} failed: ${redactRedisText(error.message, options.redisUrl)}`),
+    );
   }
   await Promise.all([phaseWorker.waitUntilReady(), runWorker.waitUntilReady()]);
 
-  let closing: Promise<void> | undefined;
   return {
-    close() {
-      closing ??= (async () => {
-        for (const step of [() => phaseWorker.close(), () => runWorker.close(), () => shardQueue.close(), () => connection.quit()]) {
-          try {
-            await step();
-          } catch {
-            // every step runs even when one fails
-          }
-        }
-      })();
-      return closing;
-    },
+    close: once(() =>
+      closeAll([
+        () => phaseWorker.close(),
+        () => runWorker.close(),
+        () => shardQueue.close(),
+        () => phaseQueue.close(),
+        () => connection.quit(),
+      ]),
+    ),
   };
 }

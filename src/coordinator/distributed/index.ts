@@ -1,3 +1,3 @@
-export { startControlWorker, type ControlWorker, type ControlWorkerOptions } from './control-worker';
-export { buildRunFlow, submitRun, type SubmitRunOptions } from './submit-run';
-export { fetchRunReport, watchRun, type RunProgress, type WatchRunOptions } from './watch-run';
+export { startControlWorker } from './control-worker';
+export { submitRun } from './submit-run';
+export { WATCH_REDIS_DOWN_TIMEOUT_MS, describeRunProgress, fetchPhaseResults, fetchRunReport, watchRun } from './watch-run';

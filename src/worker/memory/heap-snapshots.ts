@@ -8,17 +8,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
+import { memoryGrowth } from '../../shared/memory-growth';
 import type { MemorySample } from '../../shared/phase-metrics';
 
 export function heapSnapshotDir(runId: string): string {
   return join(tmpdir(), 'grym-perf-heap', runId);
-}
-
-function growthBytes(samples: MemorySample[]): number {
-  if (samples.length < 2) return 0;
-  const edge = Math.min(3, Math.floor(samples.length / 2));
-  const mean = (part: MemorySample[]) => part.reduce((sum, sample) => sum + sample.bytes, 0) / part.length;
-  return mean(samples.slice(-edge)) - mean(samples.slice(0, edge));
 }
 
 export function startHeapSnapshots(dir: string, label: string): { finish(heapSamples: MemorySample[], thresholdBytes: number): string[] } {
@@ -26,7 +20,7 @@ export function startHeapSnapshots(dir: string, label: string): { finish(heapSam
   const start = writeHeapSnapshot(join(dir, `${label}-start.heapsnapshot`));
   return {
     finish(heapSamples, thresholdBytes) {
-      if (growthBytes(heapSamples) > thresholdBytes) return [start, writeHeapSnapshot(join(dir, `${label}-end.heapsnapshot`))];
+      if ((memoryGrowth(heapSamples) ?? 0) > thresholdBytes) return [start, writeHeapSnapshot(join(dir, `${label}-end.heapsnapshot`))];
       rmSync(start, { force: true });
       return [];
     },

@@ -1,26 +1,71 @@
 /**
  * Reads the memory of the system under test: Ollama's /api/ps (the sum of the loaded models'
- * `size`, also served by the mock), or the resident set of a local server process and its
- * children from /proc. Returns null when the source has nothing to say; never throws.
+ * `size`, also served by the mock), a Prometheus metric, or the resident set of a local server
+ * process and its children from /proc. A reading that fails throws, with the reason in words, so
+ * that the sampler can count it; HTTP readings are bounded in time and size, so a source that
+ * drips, stalls or answers with a huge page cannot hold a phase open or fill the harness's memory.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { request } from 'undici';
-import type { ResolvedTarget } from '../../shared/shard-task';
+import type { TargetMemory } from '../../shared/resolved-target';
 
 export type TargetMemoryReader = () => Promise<number | null>;
 
-async function ollamaPsBytes(url: string): Promise<number | null> {
+/** Longest one HTTP reading may take, headers and body together. */
+export const TARGET_READ_TIMEOUT_MS = 2000;
+/** Largest body read from a memory source: an /api/ps answer is a few KiB, a vLLM /metrics page a few hundred. */
+export const TARGET_READ_MAX_BYTES = 4 * 1024 * 1024;
+
+/** The URL without credentials or query, for messages that end up in reports. */
+function shown(url: string): string {
   try {
-    const response = await request(`${url.replace(/\/$/, '')}/api/ps`, { headersTimeout: 2000, bodyTimeout: 2000 });
-    if (response.statusCode !== 200) {
-      await response.body.dump();
-      return null;
-    }
-    const body = (await response.body.json()) as { models?: Array<{ size?: number }> };
-    return (body.models ?? []).reduce((sum, model) => sum + (model.size ?? 0), 0);
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
   } catch {
-    return null;
+    return 'the memory source';
   }
+}
+
+/** A reading that failed, its message already naming the source. */
+class ReadFailure extends Error {}
+
+/** The body of a GET, or a thrown reason: timed out, too large, an HTTP status, a network error. */
+async function fetchText(url: string): Promise<string> {
+  const signal = AbortSignal.timeout(TARGET_READ_TIMEOUT_MS);
+  try {
+    const response = await request(url, { signal });
+    if (response.statusCode !== 200) {
+      // Destroying an unread undici body emits an abort error: listened to, or it would crash the process.
+      response.body.on('error', () => undefined).destroy();
+      throw new ReadFailure(`${shown(url)} answered HTTP ${response.statusCode}`);
+    }
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      // Leaving the loop closes the response: the rest of a huge page is never read.
+      if (bytes > TARGET_READ_MAX_BYTES) throw new ReadFailure(`${shown(url)} answered more than ${TARGET_READ_MAX_BYTES} bytes`);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (error) {
+    if (error instanceof ReadFailure) throw error;
+    if (signal.aborted) throw new ReadFailure(`${shown(url)} did not answer within ${TARGET_READ_TIMEOUT_MS} ms`);
+    throw new ReadFailure(`${shown(url)}: ${(error as Error).message}`);
+  }
+}
+
+async function ollamaPsBytes(url: string): Promise<number> {
+  const psUrl = `${url.replace(/\/$/, '')}/api/ps`;
+  const text = await fetchText(psUrl);
+  let body: { models?: Array<{ size?: unknown }> } | null;
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new ReadFailure(`${shown(psUrl)} did not answer JSON`);
+  }
+  const models = Array.isArray(body?.models) ? body.models : [];
+  return models.reduce((sum, model) => sum + (typeof model?.size === 'number' ? model.size : 0), 0);
 }
 
 async function processTreePids(pid: number): Promise<number[]> {
@@ -60,7 +105,10 @@ export async function processTreeRssBytes(pid: number): Promise<number | null> {
  */
 export function sumPrometheusMetric(text: string, metric: string): number | null {
   const [, name, wanted = ''] = /^([^{]+)(?:\{(.*)\})?$/.exec(metric) ?? [];
-  const wantedLabels = wanted.split(',').map((label) => label.trim()).filter(Boolean);
+  const wantedLabels = wanted
+    .split(',')
+    .map((label) => label.trim())
+    .filter(Boolean);
   let sum: number | null = null;
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
@@ -74,28 +122,29 @@ export function sumPrometheusMetric(text: string, metric: string): number | null
   return sum;
 }
 
-async function prometheusBytes(url: string, metric: string): Promise<number | null> {
-  try {
-    const response = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
-    const text = await response.body.text();
-    return response.statusCode === 200 ? sumPrometheusMetric(text, metric) : null;
-  } catch {
-    return null;
-  }
+async function prometheusBytes(url: string, metric: string): Promise<number> {
+  const sum = sumPrometheusMetric(await fetchText(url), metric);
+  if (sum === null) throw new ReadFailure(`${shown(url)} has no sample of ${metric}`);
+  return sum;
 }
 
-export function targetMemoryReader(target: ResolvedTarget): TargetMemoryReader | undefined {
-  const memory = target.memory;
+async function pidBytes(pid: number): Promise<number> {
+  const bytes = await processTreeRssBytes(pid);
+  if (bytes === null) throw new ReadFailure(`process ${pid} is not running`);
+  return bytes;
+}
+
+/** Reads the target's memory from where the plan says (throwing why a reading failed), or undefined when nothing is read. */
+export function targetMemoryReader(memory: TargetMemory): TargetMemoryReader | undefined {
   switch (memory.source) {
-    case 'ollama-ps': {
-      const url = memory.url ?? new URL(target.baseUrl).origin;
-      return () => ollamaPsBytes(url);
-    }
+    case 'ollama-ps':
+      return () => ollamaPsBytes(memory.url);
     case 'pid':
-      return memory.pid === undefined ? undefined : () => processTreeRssBytes(memory.pid as number);
+      return () => pidBytes(memory.pid);
     case 'prometheus':
-      return memory.url === undefined ? undefined : () => prometheusBytes(memory.url as string, memory.metric ?? 'process_resident_memory_bytes');
+      return () => prometheusBytes(memory.url, memory.metric);
     case 'none':
+    case 'thread-heap':
       return undefined;
   }
 }

@@ -3,19 +3,28 @@
  * Piscina pool. A worker that dies mid-shard loses only that attempt: its lock expires, BullMQ moves
  * the job back to wait, another worker runs it again, and the result records the attempts. Results
  * exist only once a shard finishes, so an abandoned attempt counts no request.
+ *
+ * Stopping: `close()` finishes the running shards; `close(true)` hands them back at once: their
+ * threads are terminated and their jobs go back to wait, where another worker takes them without
+ * the wait for a lock to expire and without using up one of the job's attempts.
  */
-import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Piscina } from 'piscina';
-import { toErrorPayload } from '../../shared/errors';
+import { closeAll, once } from '../../shared/close-all';
+import { describeIssues } from '../../shared/describe-issues';
+import { DEFAULT_LOCK_DURATION_MS } from '../../shared/defaults';
+import { BarrierTimeoutError, GrymError, toErrorPayload } from '../../shared/errors';
 import { shardJobSchema } from '../../shared/job-payloads';
-import { queueLayout } from '../../shared/queue-layout';
-import { connectRedis } from '../../shared/redis-connection';
+import { queueLayout, type QueueLayout } from '../../shared/queue-layout';
+import { connectRedis, reportRedisErrors } from '../../shared/redis-connection';
 import type { ShardProgress, ShardTask } from '../../shared/shard-task';
 import type { ShardResult } from '../../shared/shard-result';
 import { runShard } from '../run-shard';
 import { createWorkerPool, defaultThreads, warmWorkerPool } from '../worker-pool';
 import { waitAtStartBarrier } from './start-barrier';
+import { defaultWorkerName } from './worker-name';
+import { admitShardTask, type WorkerPolicy } from './worker-policy';
 
 export interface ShardWorkerOptions {
   redisUrl: string;
@@ -24,10 +33,12 @@ export interface ShardWorkerOptions {
   concurrency?: number;
   /** Piscina threads shared by those shards. */
   threads?: number;
-  /** Recorded in results; the host name by default. */
+  /** Recorded in results; the host name and pid by default. Must match `WORKER_NAME_PATTERN`. */
   name?: string;
   /** How long a job's lock lives without renewal: the time to notice a dead worker. */
   lockDurationMs?: number;
+  /** What plans may use on this worker (see `createWorkerPolicy`); by default no variable and no module. */
+  policy?: WorkerPolicy;
   log?: (line: string) => void;
 }
 
@@ -39,84 +50,159 @@ export interface ShardWorker {
 
 // Progress doubles as a heartbeat that bull-board shows; the events stream is trimmed, so at most 1/s.
 const PROGRESS_INTERVAL_MS = 1000;
+/** How long a forced close waits for the running shards to go back to wait: a thread termination and one Redis call. */
+const HAND_BACK_WAIT_MS = 5000;
+const NO_POLICY: WorkerPolicy = { allowEnv: new Set() };
+
+/** A progress callback that updates the job at most once per PROGRESS_INTERVAL_MS. */
+function throttledProgress(job: Job, workerName: string): (progress: ShardProgress) => void {
+  let lastProgressMs = 0;
+  return (progress) => {
+    const now = Date.now();
+    if (now - lastProgressMs < PROGRESS_INTERVAL_MS) return;
+    lastProgressMs = now;
+    void job.updateProgress({ ...progress, worker: workerName, heartbeatAt: now }).catch(() => undefined);
+  };
+}
+
+/**
+ * The shard the job holds, as this worker's policy lets it run. A job that does not parse, or that
+ * the policy refuses, fails for good: no retry would change it.
+ */
+async function admittedTask(job: Job, policy: WorkerPolicy, workerName: string): Promise<{ task: ShardTask; barrierTimeoutMs: number }> {
+  const parsed = shardJobSchema.safeParse(job.data);
+  if (!parsed.success) {
+    const problems = describeIssues(parsed.error, job.data, shardJobSchema).join('; ');
+    throw new UnrecoverableError(`shard job ${job.id} does not validate (was it queued by another grym-perf version?): ${problems}`);
+  }
+  const { task, barrierTimeoutMs } = parsed.data;
+  try {
+    return { task: await admitShardTask(task, policy, workerName), barrierTimeoutMs };
+  } catch (error) {
+    throw error instanceof GrymError ? new UnrecoverableError(error.message) : error;
+  }
+}
+
+/** What a running shard needs from its worker. */
+interface ShardContext {
+  layout: QueueLayout;
+  name: string;
+  policy: WorkerPolicy;
+  pool: Piscina;
+  threads: number;
+  barrierRedis: Redis;
+  log: (line: string) => void;
+}
+
+/** One attempt at the job's shard: admitted by the policy, started with the phase's other shards, run in the pool. */
+async function runAdmitted(context: ShardContext, job: Job, signal: AbortSignal | undefined): Promise<ShardResult> {
+  const { name, log } = context;
+  const { task, barrierTimeoutMs } = await admittedTask(job, context.policy, name);
+  log(`shard ${job.id}: attempt ${job.attemptsStarted}, waiting at the start barrier`);
+  const startAtMs = await waitAtStartBarrier(context.barrierRedis, {
+    layout: context.layout,
+    runId: task.runId,
+    phaseIndex: task.phaseIndex,
+    phaseName: task.phase.name,
+    shardIndex: task.shardIndex,
+    shardCount: task.shardCount,
+    timeoutMs: barrierTimeoutMs,
+    signal,
+  }).catch((error: unknown) => {
+    // Too few workers took the phase's shards: waiting once more rarely finds the missing one.
+    throw error instanceof BarrierTimeoutError ? new UnrecoverableError(error.message) : error;
+  });
+  const onProgress = throttledProgress(job, name);
+  const result = await runShard(task, context.pool, { startAtMs, workerName: name, onProgress, maxSlices: context.threads, signal });
+  log(`shard ${job.id}: done, ${result.requests.ok} ok, ${result.requests.errors} errors`);
+  return { ...result, shards: result.shards.map((shard) => ({ ...shard, attempts: job.attemptsStarted })) };
+}
+
+/**
+ * The BullMQ processor. Each attempt is kept in `running` until it settles; when the worker hands
+ * it back (its signal aborted), the job goes back to wait instead of failing.
+ */
+function handingBackProcessor(context: ShardContext, running: Set<Promise<unknown>>) {
+  const processOrHandBack = async (job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<ShardResult> => {
+    try {
+      return await runAdmitted(context, job, signal);
+    } catch (error) {
+      if (!signal?.aborted) throw error;
+      // To wait, not failed: another worker runs it now, and no attempt is used up.
+      await job
+        .moveToWait(token)
+        .catch((moveError: unknown) => context.log(`shard ${job.id}: could not hand back: ${toErrorPayload(moveError).message}`));
+      context.log(`shard ${job.id}: handed back`);
+      throw new WaitingError();
+    }
+  };
+  // Three parameters, so that BullMQ passes the signal that `cancelAllJobs` aborts (it checks the arity).
+  return (job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<ShardResult> => {
+    const processing = processOrHandBack(job, token, signal);
+    running.add(processing);
+    void processing.catch(() => undefined).finally(() => running.delete(processing));
+    return processing;
+  };
+}
+
+/**
+ * `ShardWorker.close`: graceful, then forced when asked again with `force`. BullMQ's own
+ * `close(true)` would reuse the pending graceful close and wait for the shards, so a forced close
+ * aborts them instead and waits (bounded) until they have gone back to wait; `cleanup` runs after.
+ */
+function closer(worker: Worker, running: Set<Promise<unknown>>, cleanup: Array<() => unknown>): ShardWorker['close'] {
+  let force = false;
+  let markForced: () => void = () => undefined;
+  const forcedNow = new Promise<void>((resolve) => (markForced = resolve));
+  const closeWorker = async () => {
+    // Called first, so that BullMQ takes no new job (and not the one handed back) from here on.
+    const closing = worker.close();
+    await Promise.race([closing, forcedNow]);
+    if (!force) return;
+    worker.cancelAllJobs('the worker is stopping');
+    await withinMs(Promise.allSettled([...running]), HAND_BACK_WAIT_MS);
+    await withinMs(closing, HAND_BACK_WAIT_MS);
+  };
+  const close = once(() => closeAll([closeWorker, ...cleanup]));
+  return (forceNow = false) => {
+    if (forceNow) {
+      force = true;
+      markForced();
+    }
+    return close();
+  };
+}
 
 export async function startShardWorker(options: ShardWorkerOptions): Promise<ShardWorker> {
   const layout = queueLayout(options.prefix);
-  const name = options.name ?? `${hostname()}-${process.pid}`;
+  const name = options.name ?? defaultWorkerName();
   const log = options.log ?? (() => undefined);
-  const concurrency = options.concurrency ?? 1;
   const threads = options.threads ?? defaultThreads();
-  const pool: Piscina = createWorkerPool({ threads });
+  const pool = createWorkerPool({ threads });
   // Load the thread module now, so that a shard's start barrier is not followed by a cold start.
   await warmWorkerPool(pool, threads);
-  const connection = connectRedis(options.redisUrl, `grym-worker-${name}`);
-  const barrierRedis = connectRedis(options.redisUrl, `grym-worker-${name}-barrier`);
-  const lockDuration = options.lockDurationMs ?? 30_000;
+  // Both connections share `log`: an outage is said once, and once more when Redis is back.
+  const connection = connectRedis(options.redisUrl, `grym-worker-${name}`, { log });
+  const barrierRedis = connectRedis(options.redisUrl, `grym-worker-${name}-barrier`, { log });
+  const lockDuration = options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS;
+  const context: ShardContext = { layout, name, policy: options.policy ?? NO_POLICY, pool, threads, barrierRedis, log };
+  const running = new Set<Promise<unknown>>();
 
-  const processShard = async (job: Job): Promise<ShardResult> => {
-    const data = shardJobSchema.parse(job.data);
-    log(`shard ${job.id}: attempt ${job.attemptsStarted}, waiting at the start barrier`);
-    const startAtMs = await waitAtStartBarrier(barrierRedis, {
-      prefix: layout.prefix,
-      runId: data.runId,
-      phaseIndex: data.phaseIndex,
-      phaseName: data.phaseInput.name,
-      shardIndex: data.shardIndex,
-      shardCount: data.shardCount,
-      timeoutMs: data.barrierTimeoutMs,
-    });
-    const task: ShardTask = {
-      runId: data.runId,
-      planName: data.planName,
-      seed: data.seed,
-      phaseIndex: data.phaseIndex,
-      phase: data.phaseInput,
-      target: data.target,
-      shardIndex: data.shardIndex,
-      shardCount: data.shardCount,
-      concurrency: data.concurrency,
-      requests: data.requests,
-      startAtMs,
-    };
-    let lastProgressMs = 0;
-    const onProgress = (progress: ShardProgress) => {
-      const now = Date.now();
-      if (now - lastProgressMs < PROGRESS_INTERVAL_MS) return;
-      lastProgressMs = now;
-      void job.updateProgress({ ...progress, worker: name, heartbeatAt: now }).catch(() => undefined);
-    };
-    const result = await runShard(task, pool, { workerName: name, onProgress, maxSlices: threads });
-    log(`shard ${job.id}: done, ${result.requests.ok} ok, ${result.requests.errors} errors`);
-    return { ...result, shards: result.shards.map((shard) => ({ ...shard, attempts: job.attemptsStarted })) };
-  };
-
-  const worker = new Worker(layout.shards, processShard, {
+  const worker = new Worker(layout.shards, handingBackProcessor(context, running), {
     connection,
     prefix: layout.prefix,
-    concurrency,
+    concurrency: options.concurrency ?? 1,
     name,
     lockDuration,
     stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
   });
   worker.on('failed', (job, error) => log(`shard ${job?.id ?? '?'} failed: ${toErrorPayload(error).message}`));
-  worker.on('error', (error) => log(`worker error: ${error.message}`));
+  reportRedisErrors(worker, options.redisUrl, log, 'worker error');
   await worker.waitUntilReady();
+  return { name, close: closer(worker, running, [() => pool.destroy(), () => barrierRedis.quit(), () => connection.quit()]) };
+}
 
-  let closing: Promise<void> | undefined;
-  return {
-    name,
-    close(force = false) {
-      closing ??= (async () => {
-        const steps = [() => worker.close(force), () => pool.destroy(), () => barrierRedis.quit(), () => connection.quit()];
-        for (const step of steps) {
-          try {
-            await step();
-          } catch {
-            // Keep closing: every step runs even when one fails.
-          }
-        }
-      })();
-      return closing;
-    },
-  };
+/** Waits for `promise`, or `ms` at most: a stop must not hang on a shard that does not let go. */
+function withinMs(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
 }

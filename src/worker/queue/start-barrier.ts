@@ -1,62 +1,63 @@
 /**
- * The start barrier of a sharded phase: every shard announces itself in Redis, and the last one to
- * arrive sets the common start time, a little in the future so that all shards see it before it
- * comes. Shards therefore begin together (within the poll interval) or fail with a clear error
- * when too few workers took them. A shard that arrives after the start (a retry after a worker
- * died) starts at once, keeping the phase's time origin.
+ * The start barrier of a sharded phase: the distributed executor's way to set the phase's start.
+ * Every shard announces itself in Redis, and the last one to arrive sets the common start time, a
+ * little in the future so that all shards see it before it comes. Shards therefore begin together
+ * (within the poll interval) or fail with a clear error when too few workers took them. A shard
+ * that arrives after the start (a retry after a worker died) starts at once, keeping the phase's
+ * time origin.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { GrymError } from '../../shared/errors';
+import { BarrierTimeoutError } from '../../shared/errors';
+import { barrierKeys, type QueueLayout } from '../../shared/queue-layout';
 
 export interface BarrierOptions {
-  /** Redis key prefix (the queue prefix, braces included, keeps keys in one cluster slot). */
-  prefix: string;
+  layout: QueueLayout;
   runId: string;
   phaseIndex: number;
   phaseName: string;
   shardIndex: number;
   shardCount: number;
   timeoutMs: number;
-  /** Lead time between the last arrival and the start: enough for every waiting shard to read it. */
-  leadMs?: number;
-  pollMs?: number;
+  /** Aborted when the worker hands the shard back: the shard leaves the barrier and the wait rejects. */
+  signal?: AbortSignal;
 }
 
 const KEY_TTL_SECONDS = 24 * 3600;
+/** Between the last arrival and the start: enough for every waiting shard to read it (it polls every POLL_MS). */
+const LEAD_MS = 200;
+/** A lone shard only needs its own threads to have the task. */
+const LONE_LEAD_MS = 20;
+const POLL_MS = 20;
 
 /** Resolves to the phase's start time (epoch ms) once all shards arrived. */
 export async function waitAtStartBarrier(redis: Redis, options: BarrierOptions): Promise<number> {
-  const { prefix, runId, phaseIndex, shardCount } = options;
-  const leadMs = options.leadMs ?? 200;
-  const pollMs = options.pollMs ?? 20;
-  const arrivedKey = `${prefix}:barrier:${runId}:p${phaseIndex}:arrived`;
-  const startKey = `${prefix}:barrier:${runId}:p${phaseIndex}:start`;
-  if (shardCount === 1) {
-    const startAtMs = Date.now() + 20;
-    await redis.set(startKey, String(startAtMs), 'EX', KEY_TTL_SECONDS, 'NX');
-    return Number((await redis.get(startKey)) ?? startAtMs);
-  }
+  const { shardCount } = options;
+  const keys = barrierKeys(options.layout, options.runId, options.phaseIndex);
+  const claimStart = async (leadMs: number) => {
+    await redis.set(keys.start, String(Date.now() + leadMs), 'EX', KEY_TTL_SECONDS, 'NX');
+    return Number(await redis.get(keys.start));
+  };
+  if (shardCount === 1) return claimStart(LONE_LEAD_MS);
 
-  await redis.sadd(arrivedKey, String(options.shardIndex));
-  await redis.expire(arrivedKey, KEY_TTL_SECONDS);
+  await redis.sadd(keys.arrived, String(options.shardIndex));
+  await redis.expire(keys.arrived, KEY_TTL_SECONDS);
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const start = await redis.get(startKey);
+    const start = await redis.get(keys.start);
     if (start !== null) return Number(start);
-    if ((await redis.scard(arrivedKey)) >= shardCount) {
-      await redis.set(startKey, String(Date.now() + leadMs), 'EX', KEY_TTL_SECONDS, 'NX');
-      continue;
-    }
+    if ((await redis.scard(keys.arrived)) >= shardCount) return claimStart(LEAD_MS);
     if (Date.now() > deadline) {
       // Leave, so that a later shard does not count this one as present.
-      await redis.srem(arrivedKey, String(options.shardIndex));
-      const arrived = (await redis.scard(arrivedKey)) + 1;
-      throw new GrymError(
-        'GRYM_ERR_NO_WORKERS',
-        `phase "${options.phaseName}": only ${arrived} of ${shardCount} shards found a worker within ${options.timeoutMs} ms; start more workers (or more --concurrency per worker), or lower the phase's shards`,
-        { details: { arrived, shardCount } },
-      );
+      await redis.srem(keys.arrived, String(options.shardIndex));
+      throw new BarrierTimeoutError(options.phaseName, (await redis.scard(keys.arrived)) + 1, shardCount, options.timeoutMs);
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    try {
+      await sleep(POLL_MS, undefined, options.signal ? { signal: options.signal } : {});
+    } catch (error) {
+      // Handed back: leave before the job goes back to wait, so the worker that takes it arrives afresh.
+      await redis.srem(keys.arrived, String(options.shardIndex));
+      throw error;
+    }
   }
 }

@@ -4,27 +4,12 @@
  * walking the cumulative rate: arrival n comes when the expected count reaches the n-th threshold,
  * 1, 2, 3... for even spacing, a running sum of exponential draws for Poisson.
  */
-import type { Phase } from '../../shared/plan-schema';
+import type { Phase } from '../../shared/phase-schema';
 import { createRandom } from '../../shared/seeded-random';
-
-/**
- * The value a staged load asks for at `tMs` after the phase start: ramping linearly through each
- * stage from the previous stage's target to its own (the first stage starts at its own target).
- */
-export function stagedValueAt(stages: NonNullable<Phase['load']['stages']>, key: 'rate' | 'concurrency', tMs: number): number {
-  let stageStartMs = 0;
-  let from = stages[0]?.[key] ?? 0;
-  for (const stage of stages) {
-    const to = stage[key] ?? 0;
-    if (tMs < stageStartMs + stage.duration) return from + ((to - from) * (tMs - stageStartMs)) / stage.duration;
-    stageStartMs += stage.duration;
-    from = to;
-  }
-  return from;
-}
+import { stagedValueAt } from '../../shared/staged-load';
 
 /** Rate (arrivals per second) at `tMs` after the phase start. */
-export function rateAt(load: Phase['load'], tMs: number): number {
+function rateAt(load: Phase['load'], tMs: number): number {
   return load.stages ? stagedValueAt(load.stages, 'rate', tMs) : (load.rate ?? 0);
 }
 

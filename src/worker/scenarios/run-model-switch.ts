@@ -4,6 +4,7 @@
  * after the first pays the switch; the rest are warm. Facts planted on one model and probed on
  * another measure whether context survives the switch. Target memory is read at the end of each
  * cycle, when the same model is loaded, so growth between cycles is a leak and not a model size.
+ * A stopped shard ends it before the next request; the one in flight is abandoned.
  */
 import { deriveSeed } from '../../shared/shard-task';
 import { Conversation } from '../conversation';
@@ -11,25 +12,34 @@ import { sendTurn } from './send-turn';
 import type { ScenarioContext } from './scenario-context';
 
 export async function runModelSwitch(context: ScenarioContext): Promise<void> {
-  const { task, recorder, target } = context;
+  const { task, recorder, startAtMs, stop } = context;
   const phase = task.phase;
   let conversationNumber = 0;
-  let conversation = new Conversation(phase, deriveSeed(task.seed, conversationNumber));
+  let conversation = new Conversation(phase, deriveSeed(task.seed, conversationNumber), task.runId);
   let segment = 0;
   for (let cycle = 0; cycle < phase.switch.cycles; cycle++) {
     for (const model of phase.models) {
       for (let index = 0; index < phase.switch.requestsPerModel; index++) {
-        if (conversation.finished) conversation = new Conversation(phase, deriveSeed(task.seed, ++conversationNumber));
+        if (stop.stopped) return;
+        if (conversation.finished) conversation = new Conversation(phase, deriveSeed(task.seed, ++conversationNumber), task.runId);
         const role = index > 0 ? 'warm' : segment > 0 ? 'switch' : 'plain';
         recorder.started();
-        const { outcome, probe } = await sendTurn(target, conversation, model, phase.conversation.maxTokens);
-        recorder.record(outcome, role);
-        if (probe) recorder.recordProbe(probe);
+        const sent = await sendTurn(context, conversation, model);
+        if (sent === null) {
+          recorder.abandoned();
+          return;
+        }
+        recorder.record(sent.outcome, { model, conversation: conversation.id, role });
+        recorder.recordSwitchRequest(model, role, sent.outcome);
+        if (sent.probe) recorder.recordProbe(sent.probe);
         context.onRequestDone();
       }
       segment++;
     }
-    const bytes = await context.readTargetMemory?.();
-    if (bytes !== undefined && bytes !== null) context.targetPerCycle.push({ tMs: Date.now() - task.startAtMs, bytes });
+    const bytes = await context.readTargetMemory?.().catch((error: unknown) => {
+      recorder.targetReadFailed(error instanceof Error ? error.message : String(error));
+      return null;
+    });
+    if (bytes !== undefined && bytes !== null) context.targetPerCycle.push({ tMs: Date.now() - startAtMs, bytes });
   }
 }

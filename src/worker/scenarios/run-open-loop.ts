@@ -4,6 +4,7 @@
  * its scheduled start (response time), beside the service time from the actual send, so queueing
  * is never hidden (no coordinated omission). Arrivals still waiting when the phase ends are dropped.
  * Each arrival continues the next idle conversation, so context probes work as in closed loop.
+ * A stopped shard ends the schedule at once: requests in flight are abandoned, waiting arrivals dropped.
  */
 import { deriveSeed } from '../../shared/shard-task';
 import { Conversation } from '../conversation';
@@ -12,38 +13,51 @@ import { toPerfMs } from '../recorder';
 import { arrivalOffsets } from './load-schedule';
 import type { ScenarioContext } from './scenario-context';
 
-export async function runOpenLoop(context: ScenarioContext): Promise<void> {
-  const { task, recorder, target } = context;
+/**
+ * Sends one arrival on the next idle conversation (or a new one) and records it when measured; a
+ * request the harness abandoned (its phase stopped) is taken out of flight and not recorded.
+ */
+function arrivalSender(context: ScenarioContext): (intendedPerfMs: number, measured: boolean) => Promise<void> {
+  const { task, recorder } = context;
   const phase = task.phase;
-  const endMs = phase.load.warmup + (phase.load.duration ?? 0);
-  // Slices of all shards split the rate as they split the concurrency cap.
-  const share = context.concurrency / phase.load.concurrency;
-  let remaining = task.requests === undefined ? Infinity : Math.round((task.requests * context.concurrency) / task.concurrency);
   const idle: Array<{ conversation: Conversation; model: string }> = [];
   let conversations = 0;
-  const inFlight = new Set<Promise<void>>();
-
-  const send = async (intendedPerfMs: number, measured: boolean) => {
+  return async (intendedPerfMs, measured) => {
     const { conversation, model } = idle.pop() ?? {
-      conversation: new Conversation(phase, deriveSeed(task.seed, context.firstLoop, conversations)),
+      conversation: new Conversation(phase, deriveSeed(task.seed, context.firstLoop, conversations), task.runId),
       model: phase.models[conversations++ % phase.models.length] as string,
     };
     if (measured) recorder.started();
-    const { outcome, probe } = await sendTurn(target, conversation, model, phase.conversation.maxTokens);
+    const sent = await sendTurn(context, conversation, model);
+    if (sent === null) {
+      if (measured) recorder.abandoned();
+      return;
+    }
     if (!conversation.finished) idle.push({ conversation, model });
     if (measured) {
-      recorder.record(outcome, 'plain', intendedPerfMs);
-      if (probe) recorder.recordProbe(probe);
+      recorder.record(sent.outcome, { model, conversation: conversation.id, intendedStartMs: intendedPerfMs });
+      if (sent.probe) recorder.recordProbe(sent.probe);
       context.onRequestDone();
     }
   };
+}
+
+export async function runOpenLoop(context: ScenarioContext): Promise<void> {
+  const { task, recorder, startAtMs, stop } = context;
+  const phase = task.phase;
+  const endMs = phase.load.warmupMs + (phase.load.durationMs ?? 0);
+  // Slices of all shards split the rate as they split the concurrency cap.
+  const share = context.concurrency / phase.load.concurrency;
+  let remaining = task.requests === undefined ? Infinity : Math.round((task.requests * context.concurrency) / task.concurrency);
+  const inFlight = new Set<Promise<void>>();
+  const send = arrivalSender(context);
 
   // Arrivals wait here for a free slot; the dispatcher below never waits for one, so its own
   // lateness (scheduling lag) stays apart from the target's (the wait, inside response time).
-  const endEpochMs = task.startAtMs + endMs;
+  const endEpochMs = startAtMs + endMs;
   const waiting: Array<{ intendedPerfMs: number; measured: boolean }> = [];
   const pump = () => {
-    while (inFlight.size < context.concurrency && waiting.length > 0 && Date.now() < endEpochMs) {
+    while (inFlight.size < context.concurrency && waiting.length > 0 && Date.now() < endEpochMs && !stop.stopped) {
       const arrival = waiting.shift() as (typeof waiting)[number];
       const request = send(arrival.intendedPerfMs, arrival.measured).finally(() => {
         inFlight.delete(request);
@@ -54,11 +68,12 @@ export async function runOpenLoop(context: ScenarioContext): Promise<void> {
   };
 
   for (const offsetMs of arrivalOffsets(phase.load, endMs, share, deriveSeed(task.seed, context.firstLoop, 0x0a11))) {
-    const intendedEpochMs = task.startAtMs + offsetMs;
+    const intendedEpochMs = startAtMs + offsetMs;
     const measured = recorder.isMeasuring(intendedEpochMs);
-    if (measured && remaining-- <= 0) break;
+    if (stop.stopped || (measured && remaining-- <= 0)) break;
     const waitMs = intendedEpochMs - Date.now();
-    if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    if (waitMs > 1) await stop.sleep(waitMs);
+    if (stop.stopped) break;
     if (measured) {
       recorder.recordSchedulingLag(Date.now() - intendedEpochMs);
       recorder.arrival();
@@ -67,7 +82,7 @@ export async function runOpenLoop(context: ScenarioContext): Promise<void> {
     pump();
   }
   const leftMs = endEpochMs - Date.now();
-  if (waiting.length > 0 && leftMs > 0) await new Promise((resolve) => setTimeout(resolve, leftMs));
+  if (waiting.length > 0 && leftMs > 0) await stop.sleep(leftMs);
   // The phase is over: arrivals that never got a slot are dropped.
   for (const arrival of waiting.splice(0)) if (arrival.measured) recorder.arrival(true);
   while (inFlight.size > 0) await Promise.all(inFlight);

@@ -1,17 +1,21 @@
-import type { ResolvedTarget } from '../../shared/shard-task';
+import type { ResolvedTarget } from '../../shared/resolved-target';
 import type { LlmTarget } from './llm-target';
 import { createModuleTarget } from './module-target';
 import { createOllamaTarget } from './ollama-target';
 import { createOpenAiTarget } from './openai-target';
 
-/** The target adapter for a plan's `target.kind`. */
-export function createTarget(target: ResolvedTarget, connections: number): LlmTarget {
+/**
+ * The target adapter for a plan's `target.kind`; a module target is loaded (and checked) first.
+ * `stopSignal`: aborted when the harness stops the phase; requests in flight are then abandoned
+ * and come back as `aborted`, which is never counted against the target.
+ */
+export async function createTarget(target: ResolvedTarget, connections: number, stopSignal?: AbortSignal): Promise<LlmTarget> {
   switch (target.kind) {
     case 'openai':
-      return createOpenAiTarget(target, connections);
+      return createOpenAiTarget(target, connections, stopSignal);
     case 'ollama':
-      return createOllamaTarget(target, connections);
+      return createOllamaTarget(target, connections, stopSignal);
     case 'module':
-      return createModuleTarget(target);
+      return createModuleTarget(target, stopSignal);
   }
 }

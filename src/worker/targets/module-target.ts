@@ -1,81 +1,83 @@
 /**
- * Your own integration code as the target: a module loaded into each worker thread, exporting
- * `createSession`. A session is one conversation: the harness hands it only each new user message
- * and the model to use, so the integration's own context manager keeps (or loses) the history,
- * and context probes test exactly that. The module's memory is the threads' heaps.
- *
- *   // my-integration.js
- *   exports.createSession = async ({ model, systemPrompt }) => ({
- *     async send({ model, text }) { return { content: '...', outputTokens: 12 }; },  // or a string
- *     async close() {},
- *   });
+ * Your own integration code as the target (see `GrymModule`): loaded into each worker thread once,
+ * one session per conversation. The module's memory is the threads' heaps.
  */
-import { pathToFileURL } from 'node:url';
-import type { ResolvedTarget } from '../../shared/shard-task';
-import { estimateTokens, successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
-
-export interface GrymSession {
-  send(message: { model: string; text: string }): Promise<string | { content: string; inputTokens?: number; outputTokens?: number }>;
-  close?(): Promise<void> | void;
-}
-
-export interface GrymModule {
-  createSession(options: { model: string; systemPrompt: string }): Promise<GrymSession> | GrymSession;
-}
+import { countWords } from '../../shared/chat';
+import { loadGrymModule, type GrymModule, type GrymSession } from '../../shared/grym-module';
+import type { ModuleTarget } from '../../shared/resolved-target';
+import { InFlightRequests } from './in-flight-requests';
+import { successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
 
 const loaded = new Map<string, Promise<GrymModule>>();
 
-/** Loads (once per thread) a CommonJS or ES module from its absolute path. */
-function loadModule(path: string): Promise<GrymModule> {
-  let module = loaded.get(path);
-  if (!module) {
-    module = (import(pathToFileURL(path).href) as Promise<GrymModule & { default?: GrymModule }>).then((imported) => {
-      const api = typeof imported.createSession === 'function' ? imported : imported.default;
-      if (!api || typeof api.createSession !== 'function') throw new Error(`${path} does not export createSession({ model, systemPrompt })`);
-      return api;
-    });
-    loaded.set(path, module);
+/** Raised by the harness's own timer, never by the module: tells a timeout from a module's error. */
+class NoAnswerInTime extends Error {}
+
+/** Raised when the harness stops the phase: the module's answer is no longer waited for. */
+class StoppedByHarness extends Error {}
+
+/** What a module's `send()` returned, as an outcome: a string or `{ content, inputTokens?, outputTokens? }`. */
+function replyOutcome(
+  request: ChatRequest,
+  startMs: number,
+  text: string,
+  reply: Awaited<ReturnType<GrymSession['send']>>,
+): RequestOutcome {
+  const content = typeof reply === 'string' ? reply : reply?.content;
+  if (typeof content !== 'string') {
+    const message = 'send() must return a string or { content }';
+    return { ok: false, startMs, endMs: performance.now(), errorClass: 'malformed_response', message };
   }
-  return module;
+  const counts: { inputTokens?: number; outputTokens?: number } = typeof reply === 'object' ? reply : {};
+  return successOutcome({
+    request,
+    startMs,
+    firstContentMs: null,
+    contentChunkTimesMs: [],
+    content,
+    serverOutputTokens: counts.outputTokens,
+    serverInputTokens: counts.inputTokens ?? countWords(text),
+  });
 }
 
-export function createModuleTarget(target: ResolvedTarget): LlmTarget {
+/** `stopSignal`: aborted when the harness stops the phase; turns in flight are then abandoned. */
+export async function createModuleTarget(target: ModuleTarget, stopSignal?: AbortSignal): Promise<LlmTarget> {
+  let api = loaded.get(target.modulePath);
+  if (!api) {
+    api = loadGrymModule(target.modulePath);
+    loaded.set(target.modulePath, api);
+  }
+  const module = await api;
+  const inFlight = new InFlightRequests(stopSignal);
   const sessions = new Map<string, Promise<GrymSession>>();
 
   async function send(request: ChatRequest): Promise<RequestOutcome> {
     const startMs = performance.now();
+    if (inFlight.stopped) return { ok: false, startMs, endMs: startMs, errorClass: 'aborted', message: 'the phase was stopped' };
     let timer: NodeJS.Timeout | undefined;
+    let abandon: (() => void) | undefined;
     try {
-      const api = await loadModule(target.modulePath as string);
       const id = request.conversationId ?? 'default';
       let session = sessions.get(id);
       if (!session) {
         const systemPrompt = request.messages.find((message) => message.role === 'system')?.content ?? '';
-        session = Promise.resolve(api.createSession({ model: request.model, systemPrompt }));
+        session = Promise.resolve(module.createSession({ model: request.model, systemPrompt }));
         sessions.set(id, session);
       }
       const text = request.messages.at(-1)?.content ?? '';
+      // Per turn, released after it: a promise shared by all turns would collect a reaction per race.
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('module did not answer in time'), { code: 'GRYM_TIMEOUT' })), target.requestTimeoutMs);
+        timer = setTimeout(() => reject(new NoAnswerInTime('module did not answer in time')), target.requestTimeoutMs);
+        abandon = () => reject(new StoppedByHarness('the phase was stopped while this turn was in flight'));
+        inFlight.track(abandon);
       });
-      const reply = await Promise.race([(await session).send({ model: request.model, text }), timeout]);
-      const content = typeof reply === 'string' ? reply : reply?.content;
-      if (typeof content !== 'string') return { ok: false, startMs, endMs: performance.now(), errorClass: 'malformed_response', message: 'send() must return a string or { content }' };
-      const counts: { inputTokens?: number; outputTokens?: number } = typeof reply === 'object' ? reply : {};
-      return successOutcome({
-        request,
-        startMs,
-        firstContentMs: null,
-        contentChunkTimesMs: [],
-        content,
-        serverOutputTokens: counts.outputTokens,
-        serverInputTokens: counts.inputTokens ?? estimateTokens(text),
-      });
+      return replyOutcome(request, startMs, text, await Promise.race([(await session).send({ model: request.model, text }), timeout]));
     } catch (error) {
-      const timedOut = (error as { code?: string }).code === 'GRYM_TIMEOUT';
-      return { ok: false, startMs, endMs: performance.now(), errorClass: timedOut ? 'timeout' : 'other', message: (error as Error).message };
+      const errorClass = error instanceof NoAnswerInTime ? 'timeout' : error instanceof StoppedByHarness ? 'aborted' : 'other';
+      return { ok: false, startMs, endMs: performance.now(), errorClass, message: (error as Error).message };
     } finally {
       clearTimeout(timer);
+      if (abandon) inFlight.release(abandon);
     }
   }
 

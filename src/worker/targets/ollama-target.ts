@@ -4,8 +4,10 @@
  * `prompt_eval_count`; its `load_duration` is the time the server spent loading the model, which
  * makes the cost of a model switch visible apart from generation. `keep_alive` controls residency.
  */
-import { Pool } from 'undici';
-import type { ResolvedTarget } from '../../shared/shard-task';
+import { once } from '../../shared/close-all';
+import type { OllamaTarget } from '../../shared/resolved-target';
+import { HttpConnections } from './http-connections';
+import { InFlightRequests } from './in-flight-requests';
 import { jsonHeaders, MalformedResponse, postWithTimeout, streamedLines } from './http-exchange';
 import { successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
 
@@ -18,10 +20,25 @@ interface OllamaLine {
   load_duration?: number;
 }
 
-export function createOllamaTarget(target: ResolvedTarget, connections: number): LlmTarget {
+/** Parses one NDJSON line: an object, or the response is malformed. */
+function parseLine(line: string): OllamaLine {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new MalformedResponse(`bad NDJSON line: ${line.slice(0, 80)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new MalformedResponse(`NDJSON line is not a JSON object: ${line.slice(0, 80)}`);
+  return parsed as OllamaLine;
+}
+
+/** `stopSignal`: aborted when the harness stops the phase; requests in flight are then abandoned. */
+export function createOllamaTarget(target: OllamaTarget, connections: number, stopSignal?: AbortSignal): LlmTarget {
   const base = new URL(target.baseUrl);
   const path = `${base.pathname.replace(/\/$/, '')}/api/chat`;
-  const pool = new Pool(base.origin, { connections: Math.max(1, connections), keepAliveTimeout: 30_000 });
+  const http = new HttpConnections(base.origin, connections, target.maxResponseBytes);
+  const inFlight = new InFlightRequests(stopSignal);
   const headers = jsonHeaders(target.apiKeyEnv);
 
   function send(request: ChatRequest): Promise<RequestOutcome> {
@@ -32,19 +49,15 @@ export function createOllamaTarget(target: ResolvedTarget, connections: number):
       options: { num_predict: request.maxTokens },
       ...(target.keepAliveMs !== undefined ? { keep_alive: `${Math.round(target.keepAliveMs / 1000)}s` } : {}),
     });
-    return postWithTimeout(pool, { path, headers, body, timeoutMs: target.requestTimeoutMs }, async (responseBody, startMs) => {
+    const exchange = { path, headers, body, timeoutMs: target.requestTimeoutMs, maxResponseBytes: target.maxResponseBytes, inFlight };
+    return postWithTimeout(http, exchange, async (responseBody, startMs) => {
       let content = '';
       let firstContentMs: number | null = null;
       const chunkTimes: number[] = [];
       let final: OllamaLine | undefined;
       for await (const line of streamedLines(responseBody)) {
         if (line.trim() === '') continue;
-        let parsed: OllamaLine;
-        try {
-          parsed = JSON.parse(line) as OllamaLine;
-        } catch {
-          throw new MalformedResponse(`bad NDJSON line: ${line.slice(0, 80)}`);
-        }
+        const parsed = parseLine(line);
         if (parsed.error) throw new MalformedResponse(`error mid-stream: ${parsed.error}`);
         const piece = parsed.message?.content;
         if (typeof piece === 'string' && piece.length > 0) {
@@ -72,5 +85,5 @@ export function createOllamaTarget(target: ResolvedTarget, connections: number):
     });
   }
 
-  return { send, close: () => pool.close() };
+  return { send, connections: () => http.stats(), close: once(() => http.close()) };
 }

@@ -1,48 +1,36 @@
 /**
  * OpenAI-compatible chat completions (vLLM, llama.cpp server, LM Studio, Ollama /v1, hosted APIs)
- * on an undici pool with keep-alive. Streaming reads SSE: time to first token is the first chunk
- * whose `delta.content` is not empty (a role-only first chunk does not count), token counts come
- * from the final `usage` chunk (`stream_options.include_usage`) and are estimated only without it.
+ * on an undici pool with keep-alive. Streaming: time to first token is the first chunk whose
+ * `delta.content` is not empty (a role-only first chunk does not count), token counts come from the
+ * final `usage` chunk (`stream_options.include_usage`) and are estimated only without it.
  */
-import { Pool } from 'undici';
-import type { ResolvedTarget } from '../../shared/shard-task';
-import { jsonHeaders, MalformedResponse, postWithTimeout, streamedLines } from './http-exchange';
+import { once } from '../../shared/close-all';
+import type { OpenAiTarget } from '../../shared/resolved-target';
+import { HttpConnections } from './http-connections';
+import { InFlightRequests } from './in-flight-requests';
+import { jsonHeaders, MalformedResponse, postWithTimeout } from './http-exchange';
 import { successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
+import { cachedPromptTokens, readOpenAiStream, type LlamaTimings, type Usage } from './openai-stream';
 
-interface Usage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-}
-
-interface StreamEvent {
-  choices?: Array<{ delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null }; text?: string }>;
-  usage?: Usage | null;
+interface Completion {
+  choices?: Array<{ message?: { content?: string }; text?: string }>;
+  usage?: Usage;
+  timings?: LlamaTimings;
 }
 
 /** The legacy completions API gets the conversation as one prompt of "role: text" lines. */
-export function conversationPrompt(messages: ChatRequest['messages']): string {
+function conversationPrompt(messages: ChatRequest['messages']): string {
   return `${messages.map((message) => `${message.role}: ${message.content}`).join('\n')}\nassistant:`;
 }
 
-export function createOpenAiTarget(target: ResolvedTarget, connections: number): LlmTarget {
+/** `stopSignal`: aborted when the harness stops the phase; requests in flight are then abandoned. */
+export function createOpenAiTarget(target: OpenAiTarget, connections: number, stopSignal?: AbortSignal): LlmTarget {
   const base = new URL(target.baseUrl);
   const legacy = target.endpoint === 'completions';
   const path = `${base.pathname.replace(/\/$/, '')}${legacy ? '/completions' : '/chat/completions'}`;
-  const pool = new Pool(base.origin, { connections: Math.max(1, connections), keepAliveTimeout: 30_000, pipelining: 1 });
+  const http = new HttpConnections(base.origin, connections, target.maxResponseBytes);
+  const inFlight = new InFlightRequests(stopSignal);
   const headers = jsonHeaders(target.apiKeyEnv, target.stream ? 'text/event-stream' : 'application/json');
-
-  function finish(startMs: number, firstContentMs: number | null, chunkTimes: number[], content: string, usage: Usage | undefined, request: ChatRequest, reasoning = ''): RequestOutcome {
-    return successOutcome({
-      request,
-      startMs,
-      firstContentMs,
-      contentChunkTimesMs: chunkTimes,
-      content,
-      reasoning,
-      serverOutputTokens: usage?.completion_tokens,
-      serverInputTokens: usage?.prompt_tokens,
-    });
-  }
 
   function send(request: ChatRequest): Promise<RequestOutcome> {
     const body = JSON.stringify({
@@ -52,54 +40,44 @@ export function createOpenAiTarget(target: ResolvedTarget, connections: number):
       stream: target.stream,
       ...(target.stream ? { stream_options: { include_usage: true } } : {}),
     });
-    return postWithTimeout(pool, { path, headers, body, timeoutMs: target.requestTimeoutMs }, async (responseBody, startMs) => {
-      if (!target.stream) {
-        const json = (await responseBody.json().catch(() => {
-          throw new MalformedResponse('response is not JSON');
-        })) as { choices?: Array<{ message?: { content?: string }; text?: string }>; usage?: Usage };
-        const content = legacy ? json.choices?.[0]?.text : json.choices?.[0]?.message?.content;
-        if (typeof content !== 'string') throw new MalformedResponse(legacy ? 'no choices[0].text' : 'no choices[0].message.content');
-        return finish(startMs, null, [], content, json.usage, request);
+    const exchange = { path, headers, body, timeoutMs: target.requestTimeoutMs, maxResponseBytes: target.maxResponseBytes, inFlight };
+    return postWithTimeout(http, exchange, async (responseBody, startMs) => {
+      if (target.stream) {
+        const streamed = await readOpenAiStream(responseBody, legacy);
+        return successOutcome({
+          request,
+          startMs,
+          firstContentMs: streamed.chunkTimesMs[0] ?? null,
+          contentChunkTimesMs: streamed.chunkTimesMs,
+          content: streamed.content,
+          reasoning: streamed.reasoning,
+          serverOutputTokens: streamed.usage?.completion_tokens,
+          serverInputTokens: streamed.usage?.prompt_tokens,
+          serverCachedInputTokens: cachedPromptTokens(streamed.usage, streamed.timings),
+        });
       }
-      let content = '';
-      let reasoning = '';
-      let usage: Usage | undefined;
-      let firstContentMs: number | null = null;
-      const chunkTimes: number[] = [];
-      let done = false;
-      for await (const rawLine of streamedLines(responseBody)) {
-        const line = rawLine.trim();
-        if (!line.startsWith('data:')) continue;
-        const data = line.slice(5).trim();
-        if (data === '[DONE]') {
-          done = true;
-          continue;
-        }
-        let event: StreamEvent;
-        try {
-          event = JSON.parse(data) as StreamEvent;
-        } catch {
-          throw new MalformedResponse(`bad SSE data: ${data.slice(0, 80)}`);
-        }
-        if (event.usage) usage = event.usage;
-        const choice = event.choices?.[0];
-        const answer = legacy ? choice?.text : choice?.delta?.content;
-        // Reasoning models stream their thinking first: it is output (TTFT, inter-token gaps) but
-        // kept apart from the answer, which alone is scored by context probes.
-        const thought = choice?.delta?.reasoning_content ?? choice?.delta?.reasoning;
-        for (const [piece, isAnswer] of [[thought, false], [answer, true]] as const) {
-          if (typeof piece !== 'string' || piece.length === 0) continue;
-          const now = performance.now();
-          firstContentMs ??= now;
-          chunkTimes.push(now);
-          if (isAnswer) content += piece;
-          else reasoning += piece;
-        }
-      }
-      if (!done) throw new MalformedResponse('stream ended without [DONE]');
-      return finish(startMs, firstContentMs, chunkTimes, content, usage, request, reasoning);
+      const json = (await responseBody.json().catch((error: unknown) => {
+        // A body cut off at maxResponseBytes (or a reset) is not a JSON problem: let it be classified.
+        if (error instanceof SyntaxError) throw new MalformedResponse('response is not JSON');
+        throw error;
+      })) as Completion | null;
+      if (typeof json !== 'object' || json === null) throw new MalformedResponse('response is not a JSON object');
+      const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
+      const content = legacy ? choice?.text : choice?.message?.content;
+      if (typeof content !== 'string') throw new MalformedResponse(legacy ? 'no choices[0].text' : 'no choices[0].message.content');
+      const usage = typeof json.usage === 'object' && json.usage !== null ? json.usage : undefined;
+      return successOutcome({
+        request,
+        startMs,
+        firstContentMs: null,
+        contentChunkTimesMs: [],
+        content,
+        serverOutputTokens: usage?.completion_tokens,
+        serverInputTokens: usage?.prompt_tokens,
+        serverCachedInputTokens: cachedPromptTokens(usage, typeof json.timings === 'object' ? json.timings : undefined),
+      });
     });
   }
 
-  return { send, close: () => pool.close() };
+  return { send, connections: () => http.stats(), close: once(() => http.close()) };
 }

@@ -1,0 +1,246 @@
+import { Command, Option } from 'commander';
+import { dirname } from 'node:path';
+import type { ExportRequest } from '../../coordinator/exports/write-exports';
+import { loadPlan } from '../../coordinator/load-plan';
+import { createProgressReporter, type ProgressReporter } from '../../coordinator/progress-reporter';
+import { resolveTarget } from '../../coordinator/resolve-target';
+import { runPlan } from '../../coordinator/run-plan';
+import { unsetApiKey } from '../../coordinator/unset-api-key';
+import { startMockLlm } from '../../mock-llm/start-mock-llm';
+import { DEFAULT_BARRIER_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_OUT_DIR, DEFAULT_REQUEST_LOG_SIZE, WORKER_WAIT_MS } from '../../shared/defaults';
+import { EnvNotSetError, EXIT, UsageError } from '../../shared/errors';
+import type { LoadedPlan } from '../../shared/parse-plan';
+import { parseRunId, redactRedisUrl } from '../../shared/queue-layout';
+import { mockOf } from '../../shared/target-schema';
+import type { ShardResult } from '../../shared/shard-result';
+import { createLocalExecutor } from '../../worker/local-executor';
+import { finishRun } from '../finish-run';
+import { ensureWritableFile, ensureWritableOut } from '../writable-out';
+import {
+  durationMs,
+  positiveInt,
+  prefixOption,
+  redisOption,
+  redisTimeoutOption,
+  rejectWithoutRedis,
+  requestLogCap,
+  requireRedis,
+  type SetExitCode,
+} from '../options';
+
+interface RunOptions {
+  out: string;
+  threads?: number;
+  redis?: string;
+  prefix: string;
+  detach?: boolean;
+  mockHost: string;
+  barrierTimeout: number;
+  workerWait: number;
+  runId?: string;
+  redisTimeout: number;
+  quiet?: boolean;
+  csv?: string;
+  requests?: string;
+  requestsMax: number;
+}
+
+/** The options that only mean something for a distributed run (attribute names). */
+const REDIS_ONLY_OPTIONS = ['detach', 'runId', 'barrierTimeout', 'workerWait', 'mockHost', 'prefix', 'redisTimeout'] as const;
+
+/** Usage errors found from the flags alone, before the plan is read or anything is sent. */
+function checkRunFlags(command: Command, options: RunOptions): void {
+  rejectWithoutRedis(command, REDIS_ONLY_OPTIONS, options.redis);
+  if (options.redis !== undefined) requireRedis(options.redis);
+  if (options.runId !== undefined) parseRunId(options.runId);
+  if (options.detach && (options.csv !== undefined || options.requests !== undefined)) {
+    throw new UsageError(
+      '--detach writes nothing at the end of the run, so --csv and --requests have nowhere to go',
+      'drop --detach, or keep a request sample with --requests-max N and write both later with `grym-perf report <run id> --csv DIR --requests FILE`',
+    );
+  }
+  const requestsMaxGiven = command.getOptionValueSource('requestsMax') === 'cli';
+  if (requestsMaxGiven && options.requests === undefined && !options.detach) {
+    throw new UsageError(
+      '--requests-max bounds the request log of --requests, which was not given',
+      'add --requests FILE, or drop --requests-max',
+    );
+  }
+}
+
+/** How many requests per phase the shards keep for the request log: none unless one was asked for. */
+function requestLogSize(command: Command, options: RunOptions): number {
+  const asked = options.requests !== undefined || (options.detach === true && command.getOptionValueSource('requestsMax') === 'cli');
+  return asked ? options.requestsMax : 0;
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM on a local run: the terminal is given back at once (bar stopped, cursor
+ * shown), `interrupt` aborts (the running phase stops, the others are skipped) and the run goes on
+ * to write the reports of what was measured. A second signal exits at once with 130. Returns the
+ * function that removes the handlers.
+ */
+function handleInterrupts(progress: ProgressReporter, interrupt: AbortController): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress.stop();
+    if (interrupt.signal.aborted) {
+      console.error(`${signal} again: quitting without reports`);
+      process.exit(EXIT.aborted);
+    }
+    console.error(`${signal}: stopping the run and writing the reports of what was measured (press Ctrl-C again to quit at once)`);
+    interrupt.abort('interrupted');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+async function runLocally(loaded: LoadedPlan, options: RunOptions, requestLog: number, progress: ProgressReporter): Promise<number> {
+  const interrupt = new AbortController();
+  const removeHandlers = handleInterrupts(progress, interrupt);
+  const { signal } = interrupt;
+  const executor = createLocalExecutor({ ...(options.threads ? { threads: options.threads } : {}), stopSignal: signal });
+  const phaseResults: Array<ShardResult | null> = [];
+  try {
+    const report = await runPlan(loaded, {
+      executor,
+      mode: 'local',
+      startMock: startMockLlm,
+      onEvent: progress.onEvent,
+      stopSignal: signal,
+      tasks: { requestLog },
+      onPhaseResult: (phaseIndex, merged) => (phaseResults[phaseIndex] = merged),
+    });
+    progress.stop();
+    const exitCode = await finishRun(report, options.out, exportsOf(options, phaseResults));
+    return report.aborted ? EXIT.aborted : exitCode;
+  } finally {
+    progress.stop();
+    await executor.close();
+    removeHandlers();
+  }
+}
+
+async function runDistributed(
+  loaded: LoadedPlan,
+  redisUrl: string,
+  options: RunOptions,
+  requestLog: number,
+  progress: ProgressReporter,
+): Promise<number> {
+  // BullMQ and its Redis client load only for distributed runs.
+  const [{ submitRun, watchRun, fetchPhaseResults, WATCH_REDIS_DOWN_TIMEOUT_MS }, { ensureRedisReachable }] = await Promise.all([
+    import('../../coordinator/distributed/index.js'),
+    import('../../shared/redis-connection.js'),
+  ]);
+  const { plan, source } = loaded;
+  const mockConfig = mockOf(plan.target);
+  if (mockConfig && options.detach) {
+    throw new UsageError(
+      `${source} tests the in-process mock, which lives only as long as this command`,
+      'drop --detach, or run `grym-perf mock-llm` and point target.baseUrl at it',
+    );
+  }
+  // One line and exit 3 within --redis-timeout when Redis is away or refuses the password.
+  await ensureRedisReachable(redisUrl, options.redisTimeout);
+  const mock = mockConfig ? await startMockLlm(mockConfig, { host: options.mockHost, port: 0 }) : undefined;
+  try {
+    const target = resolveTarget(plan.target, mock?.url, dirname(source));
+    const { runId, workers } = await submitRun({
+      redisUrl,
+      prefix: options.prefix,
+      loaded,
+      target,
+      barrierTimeoutMs: options.barrierTimeout,
+      workerWaitMs: options.workerWait,
+      tasks: { requestLog },
+      ...(options.runId ? { runId: options.runId } : {}),
+    });
+    console.log(`run ${runId} submitted to ${redactRedisUrl(redisUrl)} (${workers} worker${workers === 1 ? '' : 's'} listening)`);
+    if (options.detach) return EXIT.passed;
+    const report = await watchRun({
+      redisUrl,
+      prefix: options.prefix,
+      runId,
+      onProgress: progress.onRunProgress,
+      // A run being followed survives a Redis restart: wait at least a minute, or --redis-timeout if longer.
+      redisDownTimeoutMs: Math.max(WATCH_REDIS_DOWN_TIMEOUT_MS, options.redisTimeout),
+    });
+    progress.stop();
+    const phaseResults =
+      options.requests === undefined
+        ? []
+        : await fetchPhaseResults({ redisUrl, prefix: options.prefix, runId, phaseCount: report.phases.length });
+    return await finishRun(report, options.out, exportsOf(options, phaseResults));
+  } finally {
+    progress.stop();
+    await mock?.close();
+  }
+}
+
+function exportsOf(options: RunOptions, phaseResults: Array<ShardResult | null>): ExportRequest {
+  return {
+    ...(options.csv !== undefined ? { csvDir: options.csv } : {}),
+    ...(options.requests !== undefined ? { requests: { file: options.requests, phaseResults } } : {}),
+  };
+}
+
+export function runCommand(setExitCode: SetExitCode): Command {
+  return new Command('run')
+    .description('run a test plan and write report.json, report.md and report.html; exit 0 when every criterion passes, 1 when one fails')
+    .argument('<plan>', 'plan file (YAML or JSON)')
+    .option('--out <dir>', 'directory for report.json, report.md and report.html', DEFAULT_OUT_DIR)
+    .addOption(new Option('--threads <n>', 'worker threads for the in-process executor').argParser(positiveInt))
+    .addOption(redisOption())
+    .addOption(prefixOption())
+    .addOption(
+      new Option('--barrier-timeout <duration>', "with --redis: how long a phase's shards wait for each other to start, such as 30s")
+        .argParser(durationMs)
+        .default(DEFAULT_BARRIER_TIMEOUT_MS, '30s'),
+    )
+    .addOption(
+      new Option('--worker-wait <duration>', 'with --redis: how long to wait for a first worker before refusing to queue the run')
+        .argParser(durationMs)
+        .default(WORKER_WAIT_MS, '5s'),
+    )
+    .option('--run-id <id>', 'with --redis: the run id, letters, digits, . _ - (submitting the same id again does not run it twice)')
+    .option('--detach', 'with --redis: return after submitting; fetch the reports later with `grym-perf report`')
+    .option(
+      '--mock-host <host>',
+      "with --redis and a plan's target.mock: address the in-process mock binds to (workers must reach it)",
+      DEFAULT_HOST,
+    )
+    .addOption(redisTimeoutOption())
+    .option('--quiet', 'print only the summary')
+    .option('--csv <dir>', 'also write windows.csv (each phase window by window) and percentiles.csv (whole-phase distributions) there')
+    .option(
+      '--requests <file>',
+      'also write one JSON line per request there (a uniform sample when a phase sends more than --requests-max)',
+    )
+    .addOption(
+      new Option('--requests-max <n>', 'requests per phase kept for --requests; each line says how many it stands for')
+        .argParser(requestLogCap)
+        .default(DEFAULT_REQUEST_LOG_SIZE),
+    )
+    .action(async (planPath: string, options: RunOptions, command: Command) => {
+      checkRunFlags(command, options);
+      const loaded = await loadPlan(planPath);
+      // A local run sends from here: a key variable not set here would send every request without it.
+      // (Distributed runs read keys on the workers, which check their own environment.)
+      const unset = options.redis ? undefined : unsetApiKey(loaded.plan);
+      if (unset) throw new EnvNotSetError(unset, 'here');
+      if (!options.detach) await ensureWritableOut(options.out);
+      if (options.csv !== undefined) await ensureWritableOut(options.csv, '--csv');
+      if (options.requests !== undefined) await ensureWritableFile(options.requests, '--requests');
+      const requestLog = requestLogSize(command, options);
+      const progress = createProgressReporter({ quiet: options.quiet === true });
+      setExitCode(
+        options.redis
+          ? await runDistributed(loaded, options.redis, options, requestLog, progress)
+          : await runLocally(loaded, options, requestLog, progress),
+      );
+    });
+}

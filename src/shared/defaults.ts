@@ -1,0 +1,36 @@
+/**
+ * Defaults shared by more than one part of grym-perf (CLI flags, coordinator, workers, dashboard),
+ * in one visible place. Plan defaults live in the plan schema, next to the fields they fill.
+ */
+
+/** Queue prefix shared by coordinator, workers and dashboard. */
+export const DEFAULT_PREFIX = 'grym';
+
+/** How long a phase's shards wait for each other at the start barrier. */
+export const DEFAULT_BARRIER_TIMEOUT_MS = 30_000;
+
+/** How long a shard's lock lives without renewal: the time to notice a dead worker. */
+export const DEFAULT_LOCK_DURATION_MS = 30_000;
+
+/** Attempts per shard job; a worker that dies does not use one up (the job stalls and reruns). */
+export const DEFAULT_SHARD_ATTEMPTS = 2;
+
+/** How long finished jobs (and so run reports) stay in Redis. */
+export const JOB_RETENTION_SECONDS = 30 * 24 * 3600;
+
+/** How long `run` waits for a first worker before refusing to queue a run. */
+export const WORKER_WAIT_MS = 5000;
+
+/** Where `run` and `report` write their reports. */
+export const DEFAULT_OUT_DIR = 'reports/latest';
+
+/** How long a command waits for Redis to answer at start before it exits 3. */
+export const DEFAULT_REDIS_TIMEOUT_MS = 10_000;
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_MOCK_PORT = 8000;
+export const DEFAULT_DASHBOARD_PORT = 3000;
+
+/** Requests per phase kept for `run --requests` (about 200 bytes each), and the most a run may ask for. */
+export const DEFAULT_REQUEST_LOG_SIZE = 10_000;
+export const MAX_REQUEST_LOG_SIZE = 100_000;

@@ -1,0 +1,57 @@
+/**
+ * The generator self-check names the cause of an untrustworthy phase: grym-perf itself, or other
+ * processes holding the machine's CPU while grym-perf's threads were mostly idle.
+ */
+import { judgeGenerator } from '../../src/coordinator/metrics/generator-verdict';
+import { parsePlan } from '../../src/shared/parse-plan';
+import type { Summary } from '../../src/shared/phase-metrics';
+import type { MachineLoad } from '../../src/shared/shard-result';
+
+const phase = parsePlan(
+  'name: p\ntarget: { baseUrl: "http://127.0.0.1:1/v1" }\nphases: [{ name: a, scenario: requests, models: [m], load: { requests: 1 } }]',
+).phases[0]!;
+const lag = (p99: number): Summary => ({ count: 100, min: 0, p10: 0, mean: p99 / 2, p50: p99 / 2, p90: p99, p95: p99, p99, max: p99 });
+// A 10 s shard on a 2-core machine, one generator thread.
+const load = (processCpuMs: number, machineBusyMs: number, machineStealMs = 0): MachineLoad => ({
+  worker: 'w',
+  host: 'h',
+  cores: 2,
+  threads: 1,
+  wallMs: 10_000,
+  processCpuMs,
+  machineBusyMs,
+  machineStealMs,
+});
+
+test('a lagging generator on a quiet machine, its thread busy: grym-perf was the bottleneck', () => {
+  const verdict = judgeGenerator(lag(80), null, 0.97, [load(9_500, 10_500)], phase);
+  expect(verdict).toMatchObject({ trustworthy: false, cause: 'harness' });
+  expect(verdict.machine).toMatchObject({ cores: 2, harnessCores: 0.95 });
+  expect(verdict.machine!.otherCores).toBeCloseTo(0.1);
+});
+
+test('a lagging generator while other processes held the CPU: the machine was, and the verdict says so with the figures', () => {
+  const verdict = judgeGenerator(lag(80), null, 0.95, [load(400, 19_600)], phase);
+  expect(verdict).toMatchObject({ trustworthy: false, cause: 'machine' });
+  expect(verdict.warnings[0]).toBe(
+    'the machine was busy with other processes: they used 1.92 of 2 cores (steal 0.00) while grym-perf used 0.04: rerun on a quieter machine',
+  );
+  expect(verdict.warnings).toContain('generator event-loop lag p99 80.0 ms > 50.0 ms');
+});
+
+test('time stolen by the hypervisor counts against the machine too', () => {
+  expect(judgeGenerator(lag(80), null, null, [load(300, 12_000, 9_000)], phase).cause).toBe('machine');
+});
+
+test('a healthy generator has no cause, whatever the machine did', () => {
+  expect(judgeGenerator(lag(5), null, 0.3, [load(400, 19_600)], phase)).toMatchObject({ trustworthy: true, cause: null, warnings: [] });
+});
+
+test('no machine figures (not Linux): a flagged generator is blamed on itself, as before', () => {
+  const verdict = judgeGenerator(lag(80), null, 0.5, [{ ...load(400, 0), machineBusyMs: null, machineStealMs: null }], phase);
+  expect(verdict).toMatchObject({ cause: 'harness', machine: null });
+});
+
+test('utilization not measured (a run too short to tell) is never judged: no warning, reported null', () => {
+  expect(judgeGenerator(null, null, null, [], phase)).toMatchObject({ trustworthy: true, busiestUtilization: null, warnings: [] });
+});

@@ -4,7 +4,7 @@
  */
 import { shown } from './describe-issues';
 import { METRICS, type MetricRequirement, type PhaseMetrics } from './phase-metrics';
-import { formatValue, parseValue, UNIT_EXAMPLE, type UnitKind } from './units';
+import { formatValue, parseValue, TARGET_MEMORY_UNITS, UNIT_EXAMPLE, type UnitKind } from './units';
 import { closest } from './suggest';
 
 type Operator = '<' | '<=' | '>' | '>=';
@@ -53,8 +53,12 @@ function metricList(): string {
 // Trimmed first, so that the value needs no `\s*` before the end: `(.+?)\s*$` is quadratic on long runs of spaces.
 const CONDITION = /^(<=|>=|<|>)\s*(.+)$/;
 
-/** Parses one criterion; returns `{ error }` naming the fix when it is wrong. */
-export function parseCriterion(metric: string, condition: string): Criterion | { error: string } {
+/**
+ * Parses one criterion; returns `{ error }` naming the fix when it is wrong. `kind`: the unit the
+ * metric is in for this plan (a target memory metric follows `target.memory.unit`); without it, a
+ * target memory metric takes any unit a memory source can have, and the plan checks it against its target.
+ */
+export function parseCriterion(metric: string, condition: string, kind?: UnitKind): Criterion | { error: string } {
   // Own names only: "constructor" or "toString" are properties of every object, not metrics.
   const definition = Object.hasOwn(METRICS, metric) ? METRICS[metric] : undefined;
   if (!definition) {
@@ -67,15 +71,18 @@ export function parseCriterion(metric: string, condition: string): Criterion | {
     return { error: `condition must be an operator (<, <=, >, >=) and a value, such as ${example} (got ${shown(condition)})` };
   }
   const written = match[2] as string;
-  const threshold = parseValue(definition.kind, written);
-  if (threshold === undefined) {
-    return { error: `${shown(written)} is not a ${definition.kind} value: write it like ${UNIT_EXAMPLE[definition.kind]}` };
+  const kinds: readonly UnitKind[] = kind ? [kind] : definition.inTargetMemoryUnit ? TARGET_MEMORY_UNITS : [definition.kind];
+  const parsedKind = kinds.find((candidate) => parseValue(candidate, written) !== undefined);
+  if (parsedKind === undefined) {
+    const wanted = kinds[0] as UnitKind;
+    return { error: `${shown(written)} is not a ${wanted} value: write it like ${UNIT_EXAMPLE[wanted]}` };
   }
+  const threshold = parseValue(parsedKind, written) as number;
   // A 400-digit number parses to Infinity: "< Infinity" would pass whatever was measured.
   if (!Number.isFinite(threshold)) {
     return { error: `${shown(written)} is too large to compare with: write a threshold a measurement can reach` };
   }
-  return { metric, op: match[1] as Operator, threshold, kind: definition.kind, text: condition.trim() };
+  return { metric, op: match[1] as Operator, threshold, kind: parsedKind, text: condition.trim() };
 }
 
 /** What a phase and its target offer for measuring: what the plan's cross-checks compare metrics with. */

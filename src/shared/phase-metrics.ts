@@ -4,7 +4,7 @@
  * are fractions of one.
  */
 import type { LatencyDistributions, PhaseTimeline } from './phase-timeline';
-import type { UnitKind } from './units';
+import type { TargetMemoryUnit, UnitKind } from './units';
 
 /** Percentiles of a distribution, read from a merged HdrHistogram (never averaged across shards). */
 export interface Summary {
@@ -35,13 +35,15 @@ export interface LeakVerdict {
   slopeBytesPerSecond: number | null;
   /** The trend line's value at the phase start (tMs 0), to draw it beside the samples. */
   interceptBytes: number | null;
-  verdict: 'leak' | 'stable' | 'insufficient-data';
+  /** `not-bytes`: a trend of a ratio or a count, which the leak threshold (bytes) cannot judge. */
+  verdict: 'leak' | 'stable' | 'insufficient-data' | 'not-bytes';
 }
 
 /** One request of a model-switch phase, in order: what a switch cost against the warm requests around it. */
 export interface SwitchRequest {
   index: number;
   model: string;
+  /** `plain`: the phase's first model, or a request that never reached the server (the switch stays pending). */
   role: 'plain' | 'switch' | 'warm';
   /** Null when the request failed. */
   e2eMs: number | null;
@@ -120,8 +122,9 @@ export interface PhaseMetrics {
     byDistance: Array<{ distance: number; probes: number; recalled: number }>;
   };
   switch: {
+    /** Switches the server saw: the first request to the next model that reached it, failed or not. */
     count: number;
-    /** e2e of the first request after a switch. */
+    /** e2e of the first request after a switch (successful ones). */
     time: Summary | null;
     /** e2e of the other requests of model-switch segments. */
     warm: Summary | null;
@@ -136,12 +139,16 @@ export interface PhaseMetrics {
     harness: { rssPeak: number | null; rssGrowth: number | null; heapPeak: number | null; samples: MemorySample[] } & LeakVerdict;
     target: {
       source: string;
+      /** What the readings count: bytes unless a Prometheus gauge is a ratio or a count. */
+      unit: TargetMemoryUnit;
       peak: number | null;
       growth: number | null;
       samples: MemorySample[];
       /** Readings that failed (timeout, too large, refused), and the first one's reason. */
       failedReadings: number;
       readError: string | null;
+      /** Why the phase fails for its memory source: it was set but never gave a reading. */
+      unreadable: string | null;
     } & LeakVerdict;
     /** Garbage-collection pauses in the generator threads (for a module target: in the system under test). */
     gcPauses: Summary | null;
@@ -199,6 +206,8 @@ export interface MetricDefinition {
   read(metrics: PhaseMetrics): number | null;
   /** What must hold for the metric to be measured (nothing: always measured). */
   requires?: readonly MetricRequirement[];
+  /** Its unit is the target memory source's (`target.memory.unit`); `kind` is the default, bytes. */
+  inTargetMemoryUnit?: true;
 }
 
 const PERCENTILES = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
@@ -284,12 +293,14 @@ export const METRICS: Readonly<Record<string, MetricDefinition>> = Object.freeze
     description: 'Peak memory of the target',
     read: (m) => m.memory.target.peak,
     requires: ['target-memory'],
+    inTargetMemoryUnit: true,
   },
   'memory.target.growth': {
     kind: 'bytes',
     description: 'Memory growth of the target over the phase',
     read: (m) => m.memory.target.growth,
     requires: ['target-memory'],
+    inTargetMemoryUnit: true,
   },
   ...summaryMetrics('memory.gcPauses', 'Garbage-collection pauses in the worker threads', (m) => m.memory.gcPauses),
   'memory.harness.peak': { kind: 'bytes', description: 'Peak RSS of the harness', read: (m) => m.memory.harness.rssPeak },

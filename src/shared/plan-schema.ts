@@ -4,7 +4,8 @@
  * units parsed (milliseconds, bytes, fractions; field names say which) and defaults filled in.
  */
 import { z } from 'zod';
-import { unmeasurableReason, type MeasuringSetup } from './criteria';
+import { parseCriterion, unmeasurableReason, type MeasuringSetup } from './criteria';
+import { METRICS } from './phase-metrics';
 import { phaseSchema, type Phase } from './phase-schema';
 import { planName, PLAN_LIMITS } from './plan-units';
 import { mockOf, targetSchema, type Target } from './target-schema';
@@ -69,11 +70,33 @@ function checkMeasurable(phases: readonly Phase[], target: Target, ctx: RefineCo
   });
 }
 
-export const planSchema = planFields.superRefine((plan, ctx) => {
-  checkPhaseNames(plan.phases, ctx);
-  checkServedModels(plan.phases, plan.target, ctx);
-  checkMeasurable(plan.phases, plan.target, ctx);
-});
+/**
+ * Criteria on target memory in the unit its source reads (`target.memory.unit`): a phase alone
+ * cannot tell whether "< 90%" is right, the plan can.
+ */
+function inTargetMemoryUnit(plan: z.output<typeof planFields>, ctx: z.RefinementCtx): z.output<typeof planFields> {
+  const unit = plan.target.kind !== 'module' && plan.target.memory.source === 'prometheus' ? plan.target.memory.unit : 'bytes';
+  const phases = plan.phases.map((phase, index) => {
+    const criteria = phase.criteria.map((criterion) => {
+      if (!METRICS[criterion.metric]?.inTargetMemoryUnit || criterion.kind === unit) return criterion;
+      const parsed = parseCriterion(criterion.metric, criterion.text, unit);
+      if (!('error' in parsed)) return parsed;
+      const message = `${parsed.error}: target memory is read in ${unit} here (target.memory.unit: ${unit})`;
+      ctx.addIssue({ code: 'custom', path: ['phases', index, 'criteria', criterion.metric], message });
+      return criterion;
+    });
+    return { ...phase, criteria };
+  });
+  return { ...plan, phases };
+}
+
+export const planSchema = planFields
+  .superRefine((plan, ctx) => {
+    checkPhaseNames(plan.phases, ctx);
+    checkServedModels(plan.phases, plan.target, ctx);
+    checkMeasurable(plan.phases, plan.target, ctx);
+  })
+  .transform(inTargetMemoryUnit);
 
 export type PlanInput = z.input<typeof planSchema>;
 export type Plan = z.output<typeof planSchema>;

@@ -4,12 +4,13 @@
  * coordinator, carried in shard tasks, checked again by workers.
  */
 import { z } from 'zod';
+import { TARGET_MEMORY_UNITS, type TargetMemoryUnit } from './units';
 
 const resolvedMemorySchema = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('none') }),
   z.strictObject({ source: z.literal('ollama-ps'), url: z.url() }),
   z.strictObject({ source: z.literal('pid'), pid: z.number().int().positive() }),
-  z.strictObject({ source: z.literal('prometheus'), url: z.url(), metric: z.string() }),
+  z.strictObject({ source: z.literal('prometheus'), url: z.url(), metric: z.string(), unit: z.enum(TARGET_MEMORY_UNITS) }),
 ]);
 
 const httpFields = {
@@ -42,3 +43,8 @@ export type OpenAiTarget = Extract<ResolvedTarget, { kind: 'openai' }>;
 export type OllamaTarget = Extract<ResolvedTarget, { kind: 'ollama' }>;
 export type ModuleTarget = Extract<ResolvedTarget, { kind: 'module' }>;
 export type TargetMemory = ResolvedTarget['memory'];
+
+/** The unit the target's memory readings are in: bytes, except for a Prometheus gauge the plan says is not. */
+export function targetMemoryUnit(memory: TargetMemory): TargetMemoryUnit {
+  return memory.source === 'prometheus' ? memory.unit : 'bytes';
+}

@@ -7,6 +7,7 @@
 import { InternalError } from './errors';
 import { createHistogram, encodeHistogram, mergeEncodedToEncoded } from './histogram';
 import type { MemorySample, SwitchRequest } from './phase-metrics';
+import type { TargetMemoryUnit } from './units';
 import { mergeSeries, type WindowSeries } from './window-series';
 
 /**
@@ -105,6 +106,8 @@ export interface ShardResult {
     /** Series name (worker thread) -> heapUsed samples. */
     threadHeap: Record<string, MemorySample[]>;
     targetSource: string;
+    /** What the target memory readings count (`target.memory.unit`). */
+    targetUnit: TargetMemoryUnit;
     /** Series name (sampler) -> target memory samples. */
     target: Record<string, MemorySample[]>;
     /** Series name -> target memory at the end of each model-switch cycle (same model loaded). */
@@ -246,6 +249,7 @@ export function mergeShardResults(results: readonly ShardResult[]): ShardResult 
         harnessRss: addKeyed(sum.memory.harnessRss, next.memory.harnessRss, concat),
         threadHeap: addKeyed(sum.memory.threadHeap, next.memory.threadHeap, concat),
         targetSource: sum.memory.targetSource === 'none' ? next.memory.targetSource : sum.memory.targetSource,
+        targetUnit: sum.memory.targetSource === 'none' ? next.memory.targetUnit : sum.memory.targetUnit,
         target: addKeyed(sum.memory.target, next.memory.target, concat),
         targetPerCycle: addKeyed(sum.memory.targetPerCycle, next.memory.targetPerCycle, concat),
         heapSnapshots: [...sum.memory.heapSnapshots, ...next.memory.heapSnapshots],
@@ -281,6 +285,7 @@ export function emptyShardResult(): ShardResult {
       harnessRss: {},
       threadHeap: {},
       targetSource: 'none',
+      targetUnit: 'bytes',
       target: {},
       targetPerCycle: {},
       heapSnapshots: [],

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { mockServerSchema } from './mock-schema';
 import { byteSize, duration, PLAN_LIMITS } from './plan-units';
+import { TARGET_MEMORY_UNITS } from './units';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -38,6 +39,13 @@ const targetMemorySchema = z
         )
         .default('process_resident_memory_bytes')
         .describe('The metric to read (samples matching it are summed), such as process_resident_memory_bytes.'),
+      unit: z
+        .enum(TARGET_MEMORY_UNITS)
+        .default('bytes')
+        .describe(
+          'What the metric counts: bytes, a ratio (vllm:gpu_cache_usage_perc, 0..1) or a count (llamacpp:n_tokens_max). ' +
+            'Memory criteria are written and reported in it; the leak verdict is judged on bytes only.',
+        ),
     }),
   ])
   .describe(

@@ -6,6 +6,10 @@
 
 export type UnitKind = 'duration' | 'bytes' | 'ratio' | 'count' | 'rate';
 
+/** What a target memory source reads: bytes, or a Prometheus gauge that is a ratio (cache usage) or a count (tokens). */
+export const TARGET_MEMORY_UNITS = ['bytes', 'ratio', 'count'] as const;
+export type TargetMemoryUnit = (typeof TARGET_MEMORY_UNITS)[number];
+
 const DURATION_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 // Decimal units for GB/MB (what memory dashboards and the design record write), binary for GiB/MiB.

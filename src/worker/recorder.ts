@@ -160,6 +160,8 @@ export class Recorder {
     const endEpochMs = toEpochMs(outcome.endMs);
     result.firstStartMs = Math.min(result.firstStartMs ?? startEpochMs, startEpochMs);
     result.lastEndMs = Math.max(result.lastEndMs ?? endEpochMs, endEpochMs);
+    // A switch that reached the server counts even when it failed: the server loaded the model.
+    if (role === 'switch') result.switches++;
     if (!outcome.ok) {
       this.windows.recordFailure(endEpochMs, outcome.errorClass);
       result.requests.errors++;
@@ -205,7 +207,6 @@ export class Recorder {
       cache.input += outcome.inputTokens;
       cache.cached += outcome.cachedInputTokens;
     }
-    if (role === 'switch') result.switches++;
   }
 
   /**

@@ -7,6 +7,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import type { MemorySample } from '../shared/phase-metrics';
+import { targetMemoryUnit } from '../shared/resolved-target';
 import { mergeShardResults, type ShardInfo, type ShardResult, type StopReason } from '../shared/shard-result';
 import { splitEvenly, sumProgress, type ShardProgress, type ShardTask } from '../shared/shard-task';
 import { startMachineLoadProbe } from './machine-load';
@@ -161,6 +162,7 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
       targetReadError: merged.memory.targetReadError ?? targetMemory?.failures.firstError ?? null,
       harnessRss: { [options.workerName]: rssSamples },
       targetSource: source,
+      targetUnit: targetMemoryUnit(task.target.memory),
       // A module target lives in the threads: their heaps are its memory.
       target: source === 'thread-heap' ? merged.memory.threadHeap : targetSamples.length > 0 ? { [options.workerName]: targetSamples } : {},
     },

@@ -148,7 +148,17 @@ function baseMetrics(phase: Phase, recording: SampleRecording, durationMs: numbe
     switch: noSwitches(),
     memory: {
       harness: { rssPeak: null, rssGrowth: null, heapPeak: null, samples: [], ...noTrend },
-      target: { source: 'none', peak: null, growth: null, samples: [], failedReadings: 0, readError: null, ...noTrend },
+      target: {
+        source: 'none',
+        unit: 'bytes',
+        peak: null,
+        growth: null,
+        samples: [],
+        failedReadings: 0,
+        readError: null,
+        unreadable: null,
+        ...noTrend,
+      },
       gcPauses: null,
       heapSnapshots: [],
     },
@@ -394,6 +404,8 @@ function switchingPhase(phase: Phase, workers: string[]): PhaseReport {
   const target = memorySamples(tMs, 500, [loaded], random);
   metrics.memory.target = {
     source: 'ollama-ps',
+    unit: 'bytes',
+    unreadable: null,
     peak: Math.max(...target.merged.map((s) => s.bytes)),
     growth: 31e6,
     samples: target.merged,
@@ -456,6 +468,8 @@ function soakPhase(phase: Phase, workers: string[]): PhaseReport {
   const target = memorySamples(endMs, 500, [(t) => 5.2e9 + t * 500], random);
   metrics.memory.target = {
     source: 'ollama-ps',
+    unit: 'bytes',
+    unreadable: null,
     peak: Math.max(...target.merged.map((s) => s.bytes)),
     growth: 15e6,
     samples: target.merged,

@@ -249,7 +249,9 @@ const rows: Array<[string, Row]> = [
     'a memory source dripping one byte a second: readings time out, counted, the phase ends on time',
     {
       target: () =>
-        target('ok', { memory: { source: 'prometheus', url: `${origin}/drip/metrics`, metric: 'process_resident_memory_bytes' } }),
+        target('ok', {
+          memory: { source: 'prometheus', url: `${origin}/drip/metrics`, metric: 'process_resident_memory_bytes', unit: 'bytes' },
+        }),
       errorClass: null,
       // The phase's end waits for a last memory reading at most as long as a reading may take.
       boundMs: DURATION_MS + TIMEOUT_MS + TARGET_READ_TIMEOUT_MS + SLACK_MS,

@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 const prometheus = (path: string, metric = 'process_resident_memory_bytes') =>
-  targetMemoryReader({ source: 'prometheus', url: `${origin}${path}`, metric })!;
+  targetMemoryReader({ source: 'prometheus', url: `${origin}${path}`, metric, unit: 'bytes' })!;
 
 test('readings that work: a Prometheus metric, Ollama /api/ps', async () => {
   expect(await prometheus('/metrics')()).toBe(123456);
@@ -95,7 +95,11 @@ test.each([
 test('other failures say what went wrong', async () => {
   await expect(prometheus('/down')()).rejects.toThrow(`${origin}/down answered HTTP 503`);
   await expect(prometheus('/metrics', 'vllm:gpu_cache_usage_perc')()).rejects.toThrow(
-    `${origin}/metrics has no sample of vllm:gpu_cache_usage_perc`,
+    `${origin}/metrics exposes no sample of vllm:gpu_cache_usage_perc (target.memory.metric)`,
+  );
+  // A typo gets the name the page does expose.
+  await expect(prometheus('/metrics', 'process_resident_memory_byte')()).rejects.toThrow(
+    'exposes no sample of process_resident_memory_byte: did you mean "process_resident_memory_bytes"?',
   );
   const closed = await freePort();
   await expect(targetMemoryReader({ source: 'ollama-ps', url: `http://127.0.0.1:${closed}` })!()).rejects.toThrow(

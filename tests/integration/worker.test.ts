@@ -4,10 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startMockLlm, type MockLlmServer } from '../../src/mock-llm';
 import { computePhaseMetrics } from '../../src/coordinator/metrics/compute-phase-metrics';
+import { buildPhaseReport } from '../../src/coordinator/reports/build-run-report';
 import { shardTasks } from '../../src/coordinator/shard-tasks';
 import { readPlan } from '../../src/shared/parse-plan';
 import { mergeShardResults } from '../../src/shared/shard-result';
@@ -38,6 +39,7 @@ phases:
   - { name: forgets, scenario: requests, models: [narrow], load: { concurrency: 2, requests: 60 }, conversation: { turns: 12, promptTokens: 12, maxTokens: 6 }, context: { facts: 3, minDistance: 2 } }
   - { name: switching, scenario: model-switch, models: [timed, second], switch: { cycles: 3, requestsPerModel: 3 }, conversation: { turns: 18, promptTokens: 4, maxTokens: 11 }, context: { facts: 3, minDistance: 4 } }
   - { name: failing, scenario: requests, models: [broken], load: { concurrency: 2, requests: 20 } }
+  - { name: switch-after-drops, scenario: model-switch, models: [timed, second], switch: { cycles: 1, requestsPerModel: 3 }, conversation: { turns: 6, promptTokens: 4, maxTokens: 5 } }
 `);
 const { plan } = loaded;
 
@@ -63,9 +65,9 @@ afterAll(async () => {
   await mock.close();
 });
 
-async function runPhase(name: string) {
+async function runPhase(name: string, via: OpenAiTarget = target) {
   const phaseIndex = plan.phases.findIndex((phase) => phase.name === name);
-  const results = await executor.runPhase(shardTasks(loaded, phaseIndex, target, 'r'));
+  const results = await executor.runPhase(shardTasks(loaded, phaseIndex, via, 'r'));
   return { results, metrics: computePhaseMetrics(mergeShardResults(results), plan.phases[phaseIndex]!) };
 }
 
@@ -190,6 +192,44 @@ describe('scenarios in real threads', () => {
     expect(metrics.memory.target.peak).toBeGreaterThan(0);
   });
 
+  test('model-switch: the switch is the first request that reaches the new model, whatever failed before it', async () => {
+    // A front that drops the connection of the first two requests for `second` before answering:
+    // the first is sent on a pooled connection and retried once on a fresh one, the second drop
+    // fails it as a connection reset. The server never saw it, so the next request pays the load.
+    let drops = 2;
+    const front = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if ((JSON.parse(body.toString()) as { model: string }).model === 'second' && drops > 0) {
+          drops--;
+          request.socket.destroy();
+          return;
+        }
+        const upstream = httpRequest(`${mock.url}${request.url}`, { method: request.method, headers: request.headers }, (answer) => {
+          response.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(response);
+        });
+        upstream.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = front.address() as AddressInfo;
+      const { metrics } = await runPhase('switch-after-drops', { ...target, baseUrl: `http://127.0.0.1:${port}/v1` });
+      expect(drops).toBe(0);
+      expect(metrics.requests).toMatchObject({ total: 6, ok: 5, errors: 1, byClass: { connection_reset: 1 } });
+      expect(metrics.switch.sequence.map((request) => request.role)).toEqual(['plain', 'warm', 'warm', 'plain', 'switch', 'warm']);
+      expect(metrics.switch.count).toBe(1);
+      // The mock's clock: loading `second` takes 300 ms, a warm answer of 5 tokens about 30 ms.
+      expect(metrics.switch.time!.p50).toBeGreaterThan(300);
+      expect(metrics.switch.sequence[5]!.e2eMs).toBeLessThan(300);
+    } finally {
+      await new Promise((resolve) => front.close(resolve));
+    }
+  });
+
   test('a target that fails every request: errors counted by class, the phase completes', async () => {
     const { metrics } = await runPhase('failing');
     expect(metrics.requests).toMatchObject({ total: 20, ok: 0, good: 0, errors: 20, errorRate: 1, byClass: { http_500: 20 } });
@@ -241,11 +281,12 @@ phases:
   test('a target that leaks on every model load gets a leak verdict from the per-cycle trend; one that does not, none', async () => {
     const server = await startMockLlm(mockOf(leaky.plan.target)!);
     try {
-      const run = async (index: number, memory: TargetMemory = { source: 'ollama-ps', url: server.url }) => {
+      const report = async (index: number, memory: TargetMemory = { source: 'ollama-ps', url: server.url }) => {
         const resolved: OpenAiTarget = { ...target, baseUrl: `${server.url}/v1`, memory: memory as OpenAiTarget['memory'] };
         const results = await executor.runPhase(shardTasks(leaky, index, resolved, 'r'));
-        return computePhaseMetrics(mergeShardResults(results), leaky.plan.phases[index]!);
+        return buildPhaseReport({ phase: leaky.plan.phases[index]!, merged: mergeShardResults(results), error: null });
       };
+      const run = async (index: number, memory?: TargetMemory) => (await report(index, memory)).metrics;
       const leaking = await run(0);
       expect(leaking.memory.target.verdict).toBe('leak');
       expect(leaking.memory.target.growth).toBe(200e6);
@@ -253,9 +294,25 @@ phases:
       expect(clean.memory.target.verdict).toBe('stable');
       expect(clean.memory.target.growth).toBe(0);
       // The same memory read from the mock's Prometheus endpoint.
-      const scraped = await run(2, { source: 'prometheus', url: `${server.url}/metrics`, metric: 'process_resident_memory_bytes' });
+      const scraped = await run(2, {
+        source: 'prometheus',
+        url: `${server.url}/metrics`,
+        metric: 'process_resident_memory_bytes',
+        unit: 'bytes',
+      });
       expect(scraped.memory.target.source).toBe('prometheus');
       expect(scraped.memory.target.peak).toBe(1e9);
+      // A gauge that is not bytes is reported in its own unit and never judged as a leak.
+      const ratio = await run(2, { source: 'prometheus', url: `${server.url}/metrics`, metric: 'mock_memory_usage_ratio', unit: 'ratio' });
+      expect(ratio.memory.target).toMatchObject({ unit: 'ratio', peak: 0.25, verdict: 'not-bytes', unreadable: null });
+      // A metric the server does not expose fails the phase, saying which one and what it has instead.
+      const missing = await report(2, { source: 'prometheus', url: `${server.url}/metrics`, metric: 'mock_models_loadd', unit: 'count' });
+      expect(missing.passed).toBe(false);
+      expect(missing.metrics.memory.target.peak).toBeNull();
+      expect(missing.metrics.memory.target.unreadable).toMatch(
+        /gave no reading in \d+ tries: .* no sample of mock_models_loadd: did you mean "mock_models_loaded"/,
+      );
+      expect(scraped.memory.target.unreadable).toBeNull();
     } finally {
       await server.close();
     }

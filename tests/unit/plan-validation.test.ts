@@ -37,8 +37,26 @@ function problemsOf(edit: Edit): string[] {
   throw new Error('plan was accepted');
 }
 
+/** A server whose memory is a Prometheus gauge, judged by `criterion` on its target memory peak. */
+const prometheusMemory =
+  (criterion: string, unit?: string): Edit =>
+  (p) => {
+    p.target = { baseUrl: 'http://127.0.0.1:8080/v1', memory: { source: 'prometheus', url: 'http://127.0.0.1:8080/metrics', unit } };
+    phase(p).criteria = { 'memory.target.peak': criterion };
+  };
+
 // One row per rejected plan: what was wrong, and the line that must name the field and the fix.
 const rejected: Array<[string, Edit, string]> = [
+  [
+    'a percentage on target memory read in bytes',
+    prometheusMemory('< 90%'),
+    'phases[0].criteria["memory.target.peak"]: "90%" is not a bytes value: write it like "100MB", "14GB": target memory is read in bytes here (target.memory.unit: bytes)',
+  ],
+  [
+    'a byte size on target memory read as a ratio',
+    prometheusMemory('< 2GB', 'ratio'),
+    'target memory is read in ratio here (target.memory.unit: ratio)',
+  ],
   [
     'typo in a key',
     (p) => {
@@ -201,6 +219,17 @@ describe('plan validation', () => {
   test('a YAML syntax error is a plan error too', () => {
     expect(() => parsePlan('name: [unclosed', 'broken.yaml')).toThrow(PlanInvalidError);
     expect(() => parsePlan('name: a\nname: b\n', 'dup.yaml')).toThrow(/syntax/);
+  });
+
+  test('criteria on target memory are read in the unit of its source', () => {
+    const criterionIn = (criterion: string, unit?: string) => {
+      const plan = validPlan();
+      prometheusMemory(criterion, unit)(plan);
+      return parsePlan(stringify(plan)).phases[0]!.criteria[0];
+    };
+    expect(criterionIn('< 90%', 'ratio')).toMatchObject({ kind: 'ratio', threshold: 0.9 });
+    expect(criterionIn('< 400', 'count')).toMatchObject({ kind: 'count', threshold: 400 });
+    expect(criterionIn('< 14GB')).toMatchObject({ kind: 'bytes', threshold: 14e9 });
   });
 
   test('a valid plan resolves units and fills defaults', () => {

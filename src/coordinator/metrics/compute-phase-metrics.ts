@@ -38,6 +38,13 @@ function timeline(series: Record<string, MemorySample[]>): MemorySample[] {
  * (before it, models are still loading); for model switches, on the samples taken at the end of
  * each cycle, when the same model is loaded.
  */
+/** Why a target memory source fails its phase: it was set, and every reading failed. */
+function unreadable(memory: ShardResult['memory']): string | null {
+  const read = Object.values(memory.target).some((samples) => samples.length > 0);
+  if (read || memory.targetReadFailures === 0) return null;
+  return `target memory (${memory.targetSource}) gave no reading in ${memory.targetReadFailures} tries: ${memory.targetReadError ?? 'no reason given'}`;
+}
+
 function memoryMetrics(memory: ShardResult['memory'], phase: Phase, gcPauses: Summary | null): PhaseMetrics['memory'] {
   const measured = (series: Record<string, MemorySample[]>) =>
     Object.values(series).map((samples) => samples.filter((sample) => sample.tMs >= phase.load.warmupMs));
@@ -60,12 +67,14 @@ function memoryMetrics(memory: ShardResult['memory'], phase: Phase, gcPauses: Su
     },
     target: {
       source: memory.targetSource,
+      unit: memory.targetUnit,
       peak: maxOf(targetSeries.flat().map((s) => s.bytes)),
       growth: perCycle.length > 0 ? maxOf(perCycle.map(cycleGrowth)) : maxOf(targetSeries.map(memoryGrowth)),
       samples: timeline(memory.target),
       failedReadings: memory.targetReadFailures,
       readError: memory.targetReadError,
-      ...leakVerdict(perCycle.length > 0 ? perCycle : targetSeries, leakThresholdBytes),
+      unreadable: unreadable(memory),
+      ...leakVerdict(perCycle.length > 0 ? perCycle : targetSeries, leakThresholdBytes, memory.targetUnit),
     },
     gcPauses,
     heapSnapshots: memory.heapSnapshots,

@@ -1,4 +1,5 @@
 import type { LeakVerdict, MemorySample } from '../../shared/phase-metrics';
+import type { TargetMemoryUnit } from '../../shared/units';
 
 /** A trend explains at least this share of the variance before it counts as one. */
 const MIN_TREND_R2 = 0.6;
@@ -10,8 +11,9 @@ const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0)
 /**
  * Least-squares trend of each memory series; the verdict of the steepest one: a leak when the
  * trend is clear (R² >= 0.6) and adds up to more than `thresholdBytes` over the series' span.
+ * Readings that are not bytes (a ratio or a count from Prometheus) get their trend, never a verdict.
  */
-export function leakVerdict(seriesList: MemorySample[][], thresholdBytes: number): LeakVerdict {
+export function leakVerdict(seriesList: MemorySample[][], thresholdBytes: number, unit: TargetMemoryUnit = 'bytes'): LeakVerdict {
   let steepest: LeakVerdict = { slopeBytesPerSecond: null, interceptBytes: null, verdict: 'insufficient-data' };
   for (const samples of seriesList) {
     if (samples.length < MIN_SAMPLES) continue;
@@ -26,7 +28,8 @@ export function leakVerdict(seriesList: MemorySample[][], thresholdBytes: number
     const slope = sxy / sxx;
     const r2 = syy === 0 ? 0 : (sxy * sxy) / (sxx * syy);
     const spanSeconds = (xs.at(-1) as number) - (xs[0] as number);
-    const verdict = slope > 0 && r2 >= MIN_TREND_R2 && slope * spanSeconds > thresholdBytes ? 'leak' : 'stable';
+    const leaks = slope > 0 && r2 >= MIN_TREND_R2 && slope * spanSeconds > thresholdBytes;
+    const verdict = unit !== 'bytes' ? 'not-bytes' : leaks ? 'leak' : 'stable';
     if (steepest.slopeBytesPerSecond === null || slope > steepest.slopeBytesPerSecond) {
       steepest = { slopeBytesPerSecond: slope, interceptBytes: meanY - slope * meanX, verdict };
     }

@@ -32,6 +32,7 @@ export function buildPhaseReport({ phase, merged, error }: PhaseOutcomeInput): P
       error === null &&
       metrics.stopped === null &&
       criteria.every((criterion) => criterion.passed) &&
+      metrics.memory.target.unreadable === null &&
       (metrics.generator.trustworthy || !phase.generator.failOnUntrustworthy),
     error,
     metrics,

@@ -26,6 +26,7 @@ export function renderSummary(report: RunReport): string {
   for (const phase of report.phases) {
     lines.push(`  ${phase.name}: ${verdict(phase.passed)}${phase.error ? ` (${phase.error.message})` : ''}`);
     if (phase.metrics.stopped) lines.push(`    ⏹ stopped early: ${phase.metrics.stopped.reason}`);
+    if (phase.metrics.memory.target.unreadable) lines.push(`    ✘ ${phase.metrics.memory.target.unreadable}`);
     for (const { errorClass, count, sample } of topErrors(phase.metrics.requests, SHOWN_ERROR_CLASSES))
       lines.push(`    ${errorClass} × ${count}${sample ? `: ${oneLine(sample)}` : ''}`);
     for (const warning of phase.metrics.generator.warnings) lines.push(`    ⚠ untrustworthy: ${warning}`);

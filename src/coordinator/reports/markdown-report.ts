@@ -7,7 +7,8 @@
 import type { CriterionResult } from '../../shared/criteria';
 import type { LeakVerdict, PhaseMetrics, Summary } from '../../shared/phase-metrics';
 import type { PhaseReport, RunReport } from '../../shared/run-report';
-import { formatValue } from '../../shared/units';
+import { formatValue, type TargetMemoryUnit } from '../../shared/units';
+import { noLeakWords, trendPerMinute } from './memory-trend';
 
 const ms = (value: number | null | undefined) => formatValue('duration', value);
 const bytes = (value: number | null | undefined) => formatValue('bytes', value);
@@ -61,10 +62,10 @@ function latencyRow(name: string, summary: Summary | null): string | undefined {
   return `| ${name} | ${summary.count} | ${cells.join(' | ')} |`;
 }
 
-function trend(verdict: LeakVerdict): string {
-  if (verdict.slopeBytesPerSecond === null) return 'trend: not enough samples';
-  const perMinute = `${verdict.slopeBytesPerSecond >= 0 ? '+' : '-'}${bytes(Math.abs(verdict.slopeBytesPerSecond) * 60)}/min`;
-  return verdict.verdict === 'leak' ? `**LEAK**: a steady trend of ${perMinute}` : `trend ${perMinute} (no leak)`;
+function trend(verdict: LeakVerdict, unit?: TargetMemoryUnit): string {
+  const perMinute = trendPerMinute(verdict, unit);
+  if (perMinute === null) return 'trend: not enough samples';
+  return verdict.verdict === 'leak' ? `**LEAK**: a steady trend of ${perMinute}` : `trend ${perMinute} (${noLeakWords(verdict)})`;
 }
 
 function requestsLines({ requests, durationMs }: PhaseMetrics): string[] {
@@ -148,7 +149,8 @@ function memoryLines({ memory }: PhaseMetrics): string[] {
   const lines = [
     `- **Memory (harness)**: RSS peak ${bytes(harness.rssPeak)}, growth ${bytes(harness.rssGrowth)}, ` +
       `thread heap peak ${bytes(harness.heapPeak)}; ${trend(harness)}`,
-    `- **Memory (target, ${cell(target.source)})**: peak ${bytes(target.peak)}, growth ${bytes(target.growth)}; ${trend(target)}` +
+    `- **Memory (target, ${cell(target.source)})**: peak ${formatValue(target.unit, target.peak)}, ` +
+      `growth ${formatValue(target.unit, target.growth)}; ${trend(target, target.unit)}` +
       failedReadings(target),
   ];
   if (gcPauses) lines.push(`- **GC pauses**: ${gcPauses.count}, p99 ${ms(gcPauses.p99)}, max ${ms(gcPauses.max)}`);
@@ -209,6 +211,8 @@ function phaseSection(phase: PhaseReport): string[] {
   if (phase.error) lines.push(`> **Phase did not complete**: ${cell(phase.error.message)}`, '');
   const { stopped } = phase.metrics;
   if (stopped) lines.push(`> **Phase stopped early** at ${new Date(stopped.atMs).toISOString()}: ${cell(stopped.reason)}`, '');
+  const { unreadable } = phase.metrics.memory.target;
+  if (unreadable) lines.push(`> **Target memory not measured**: ${cell(unreadable)}`, '');
   if (!phase.metrics.generator.trustworthy)
     lines.push(`> **Results not trustworthy**: ${phase.metrics.generator.warnings.map(cell).join('; ')}`, '');
   if (phase.criteria.length > 0) {

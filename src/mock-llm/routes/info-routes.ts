@@ -33,12 +33,21 @@ export function infoRoutes(engine: MockEngine, config: MockServerConfig): Record
     'GET /metrics': (_request, response) => {
       // Prometheus text format, as vLLM and most servers expose it: the mock's simulated memory.
       const loaded = engine.residency.list();
+      const loadedBytes = loaded.reduce((sum, entry) => sum + entry.sizeBytes, 0);
+      const servedBytes = config.models.reduce((sum, model) => sum + model.memoryBytes, 0);
       const lines = [
         '# HELP process_resident_memory_bytes Memory of the loaded models.',
         '# TYPE process_resident_memory_bytes gauge',
-        `process_resident_memory_bytes ${loaded.reduce((sum, entry) => sum + entry.sizeBytes, 0)}`,
+        `process_resident_memory_bytes ${loadedBytes}`,
         '# TYPE mock_model_loaded_bytes gauge',
         ...loaded.map((entry) => `mock_model_loaded_bytes{model="${entry.name}"} ${entry.sizeBytes}`),
+        // Gauges that are not bytes, as servers expose them (llama.cpp's n_tokens_max, vLLM's cache usage).
+        '# HELP mock_models_loaded Models loaded now.',
+        '# TYPE mock_models_loaded gauge',
+        `mock_models_loaded ${loaded.length}`,
+        '# HELP mock_memory_usage_ratio Loaded model memory over the memory of all served models (0..1).',
+        '# TYPE mock_memory_usage_ratio gauge',
+        `mock_memory_usage_ratio ${servedBytes > 0 ? loadedBytes / servedBytes : 0}`,
       ];
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       response.end(`${lines.join('\n')}\n`);

@@ -8,6 +8,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { request } from 'undici';
 import type { TargetMemory } from '../../shared/resolved-target';
+import { closest } from '../../shared/suggest';
 
 export type TargetMemoryReader = () => Promise<number | null>;
 
@@ -122,10 +123,21 @@ export function sumPrometheusMetric(text: string, metric: string): number | null
   return sum;
 }
 
-async function prometheusBytes(url: string, metric: string): Promise<number> {
-  const sum = sumPrometheusMetric(await fetchText(url), metric);
-  if (sum === null) throw new ReadFailure(`${shown(url)} has no sample of ${metric}`);
-  return sum;
+/** The metric names a Prometheus page exposes, for "did you mean". */
+function metricNames(text: string): string[] {
+  const names = new Set<string>();
+  for (const match of text.matchAll(/^([a-zA-Z_:][\w:]*)[{\s]/gm)) names.add(match[1] as string);
+  return [...names];
+}
+
+async function prometheusReading(url: string, metric: string): Promise<number> {
+  const text = await fetchText(url);
+  const sum = sumPrometheusMetric(text, metric);
+  if (sum !== null) return sum;
+  const name = metric.replace(/\{.*$/, '');
+  const guess = closest(name, metricNames(text));
+  const hint = guess && guess !== name ? `: did you mean "${guess}"? (target.memory.metric)` : ' (target.memory.metric)';
+  throw new ReadFailure(`${shown(url)} exposes no sample of ${metric}${hint}`);
 }
 
 async function pidBytes(pid: number): Promise<number> {
@@ -142,7 +154,7 @@ export function targetMemoryReader(memory: TargetMemory): TargetMemoryReader | u
     case 'pid':
       return () => pidBytes(memory.pid);
     case 'prometheus':
-      return () => prometheusBytes(memory.url, memory.metric);
+      return () => prometheusReading(memory.url, memory.metric);
     case 'none':
     case 'thread-heap':
       return undefined;

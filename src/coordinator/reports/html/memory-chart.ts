@@ -4,8 +4,9 @@
  * the plan's leak threshold, reached at the phase's end) and the memory criteria.
  */
 import type { LeakVerdict, MemorySample } from '../../../shared/phase-metrics';
-import { formatValue } from '../../../shared/units';
-import type { ChartSpec, ThresholdSpec } from './chart-spec';
+import { formatValue, type TargetMemoryUnit } from '../../../shared/units';
+import type { ChartSpec, ThresholdSpec, ValueUnit } from './chart-spec';
+import { noLeakWords, trendPerMinute } from '../memory-trend';
 import { PALETTE } from './chart-palette';
 import { rounded, secondsOf } from './chart-values';
 import { criterionLines } from './criterion-lines';
@@ -18,6 +19,7 @@ interface MemoryView {
   samples: MemorySample[];
   verdict: LeakVerdict;
   color: string;
+  unit: TargetMemoryUnit;
   /** Sentences after the verdict: where the readings came from, what failed. */
   detail: string;
 }
@@ -26,7 +28,14 @@ function viewOf(input: PhaseChartInput, side: MemorySide): MemoryView {
   const { harness, target } = input.phase.metrics.memory;
   if (side === 'harness') {
     const detail = `Peak RSS ${formatValue('bytes', harness.rssPeak)}, thread heap peak ${formatValue('bytes', harness.heapPeak)}.`;
-    return { title: 'Memory: harness (worker RSS)', samples: harness.samples, verdict: harness, color: PALETTE.cyan, detail };
+    return {
+      title: 'Memory: harness (worker RSS)',
+      samples: harness.samples,
+      verdict: harness,
+      color: PALETTE.cyan,
+      unit: 'bytes',
+      detail,
+    };
   }
   const failed =
     target.failedReadings > 0 ? ` ${target.failedReadings} readings failed${target.readError ? `: ${target.readError}` : ''}.` : '';
@@ -35,14 +44,15 @@ function viewOf(input: PhaseChartInput, side: MemorySide): MemoryView {
     samples: target.samples,
     verdict: target,
     color: PALETTE.pink,
-    detail: `Peak ${formatValue('bytes', target.peak)}, growth ${formatValue('bytes', target.growth)}.${failed}`,
+    unit: target.unit,
+    detail: `Peak ${formatValue(target.unit, target.peak)}, growth ${formatValue(target.unit, target.growth)}.${failed}`,
   };
 }
 
-function trendWords({ slopeBytesPerSecond: slope, verdict }: LeakVerdict): string {
-  if (slope === null) return 'Too few samples for a trend.';
-  const perMinute = `${slope >= 0 ? '+' : '-'}${formatValue('bytes', Math.abs(slope) * 60)}/min`;
-  return verdict === 'leak' ? `LEAK: a steady trend of ${perMinute}.` : `Trend ${perMinute}: no leak.`;
+function trendWords(verdict: LeakVerdict, unit: TargetMemoryUnit): string {
+  const perMinute = trendPerMinute(verdict, unit);
+  if (perMinute === null) return 'Too few samples for a trend.';
+  return verdict.verdict === 'leak' ? `LEAK: a steady trend of ${perMinute}.` : `Trend ${perMinute}: ${noLeakWords(verdict)}.`;
 }
 
 /** The leak limit: from the trend at the first measured sample, rising by the threshold to the last sample. */
@@ -62,10 +72,19 @@ function leakLimit(view: MemoryView, trendAt: (tMs: number) => number, input: Ph
   };
 }
 
+/** How readings of a unit are drawn: ratios on a percent axis. */
+const AXIS: Record<TargetMemoryUnit, { label: string; unit: ValueUnit; factor: number }> = {
+  bytes: { label: 'bytes', unit: 'bytes', factor: 1 },
+  ratio: { label: 'percent', unit: 'percent', factor: 100 },
+  count: { label: 'count', unit: 'count', factor: 1 },
+};
+
 /** The memory chart of the harness or of the target. */
 export function memoryChart(input: PhaseChartInput, side: MemorySide): ChartOutcome {
   const view = viewOf(input, side);
   if (view.samples.length === 0) return { missing: `${view.title}: no samples. ${view.detail}` };
+  const axis = AXIS[view.unit];
+  const drawn = (value: number) => rounded(value * axis.factor, view.unit === 'bytes' ? 0 : 4);
   const x = view.samples.map((sample) => secondsOf(sample.tMs));
   const spec: ChartSpec = {
     id: chartId(input, `memory-${side}`),
@@ -73,8 +92,8 @@ export function memoryChart(input: PhaseChartInput, side: MemorySide): ChartOutc
     x,
     xRange: [x[0] as number, x.at(-1) as number],
     xAxis: { label: 'seconds since the phase started', unit: 'seconds' },
-    y: { label: 'bytes', unit: 'bytes' },
-    series: [{ label: 'samples', color: view.color, style: 'points', values: view.samples.map((sample) => sample.bytes) }],
+    y: { label: axis.label, unit: axis.unit },
+    series: [{ label: 'samples', color: view.color, style: 'points', values: view.samples.map((sample) => drawn(sample.bytes)) }],
     thresholds: [],
     xBands: [],
     yBands: [],
@@ -84,22 +103,22 @@ export function memoryChart(input: PhaseChartInput, side: MemorySide): ChartOutc
   const { slopeBytesPerSecond: slope, interceptBytes: intercept } = view.verdict;
   if (slope !== null && intercept !== null) {
     const trendAt = (tMs: number) => intercept + (slope * tMs) / 1000;
-    spec.series.push({ label: 'trend', color: PALETTE.grey, style: 'line', values: view.samples.map((s) => Math.round(trendAt(s.tMs))) });
-    const limit = leakLimit(view, trendAt, input);
+    spec.series.push({ label: 'trend', color: PALETTE.grey, style: 'line', values: view.samples.map((s) => drawn(trendAt(s.tMs))) });
+    const limit = view.unit === 'bytes' ? leakLimit(view, trendAt, input) : undefined;
     if (limit) spec.thresholds.push(limit);
   }
   const start = view.samples.filter((sample) => sample.tMs >= (input.settings.warmupMs ?? 0)).slice(0, 3);
   const startBytes = start.length > 0 ? start.reduce((sum, sample) => sum + sample.bytes, 0) / start.length : 0;
   spec.thresholds.push(
     ...criterionLines(input.phase.criteria, (metric) => {
-      if (metric === `memory.${side}.peak`) return { name: 'peak' };
-      if (metric === `memory.${side}.growth`) return { name: 'growth', offset: rounded(startBytes, 0) };
+      if (metric === `memory.${side}.peak`) return { name: 'peak', factor: axis.factor };
+      if (metric === `memory.${side}.growth`) return { name: 'growth', offset: drawn(startBytes), factor: axis.factor };
       return undefined;
     }),
   );
   const caption =
     `${view.samples.length} samples, and the least-squares trend the leak verdict reads (judged after the warm-up). ` +
-    `${trendWords(view.verdict)} ${view.detail} Dashed rising line: the leak limit (the plan's leak threshold added ` +
+    `${trendWords(view.verdict, view.unit)} ${view.detail} Dashed rising line: the leak limit (the plan's leak threshold added ` +
     'along the phase); a trend that ends above it is a leak. Growth criteria are drawn above the starting level.';
   return { panel: { spec, caption } };
 }

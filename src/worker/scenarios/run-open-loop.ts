@@ -46,6 +46,10 @@ export async function runOpenLoop(context: ScenarioContext): Promise<void> {
   const { task, recorder, startAtMs, stop } = context;
   const phase = task.phase;
   const endMs = phase.load.warmupMs + (phase.load.durationMs ?? 0);
+  // Measured or not is decided on the offset, as the schedule made it: an arrival just before the
+  // end must not turn unmeasured by rounding once added to an epoch time.
+  const measuredFromMs = phase.load.warmupMs;
+  const measuredUntilMs = endMs - phase.load.cooldownMs;
   // Slices of all shards split the rate as they split the concurrency cap.
   const share = context.concurrency / phase.load.concurrency;
   let remaining = task.requests === undefined ? Infinity : Math.round((task.requests * context.concurrency) / task.concurrency);
@@ -69,7 +73,7 @@ export async function runOpenLoop(context: ScenarioContext): Promise<void> {
 
   for (const offsetMs of arrivalOffsets(phase.load, endMs, share, deriveSeed(task.seed, context.firstLoop, 0x0a11))) {
     const intendedEpochMs = startAtMs + offsetMs;
-    const measured = recorder.isMeasuring(intendedEpochMs);
+    const measured = offsetMs >= measuredFromMs && offsetMs < measuredUntilMs;
     if (stop.stopped || (measured && remaining-- <= 0)) break;
     const waitMs = intendedEpochMs - Date.now();
     if (waitMs > 1) await stop.sleep(waitMs);

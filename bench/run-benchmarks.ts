@@ -4,8 +4,10 @@
  * 2. the harness's memory per request in flight;
  * 3. distributed: time from submitting a run to its first request with warm workers, and
  *    throughput with 1 and 2 worker processes;
- * 4-5. the time series: bytes per window on a one-hour phase, and recording cost with windows on and off.
+ * 4-5. the time series: bytes per window on a one-hour phase, and recording cost with windows on and off;
+ * 6. the time to first token grym-perf adds over a plain fetch loop, at concurrency 1, 4 and 16.
  * The mock runs in its own process, so that the harness is measured and not the mock.
+ * `npm run bench -- added-ttft` (or throughput, memory, distributed, windows) runs one section.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { shardTasks } from '../src/coordinator/shard-tasks';
 import { readPlan, type LoadedPlan } from '../src/shared/parse-plan';
 import { mergeShardResults } from '../src/shared/shard-result';
 import { createLocalExecutor } from '../src/worker';
+import { addedTtft } from './added-ttft';
 import { windowCosts } from './window-costs';
 
 const CLI = join(__dirname, '..', 'src', 'cli.js');
@@ -208,11 +211,18 @@ async function distributed(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`# grym-perf benchmarks (Node ${process.version}, ${require('node:os').availableParallelism()} cores)`);
+  const sections: Record<string, () => Promise<void> | void> = {
+    throughput: throughputOfOneThread,
+    memory: memoryPerInFlightRequest,
+    distributed,
+    windows: windowCosts,
+    'added-ttft': () => addedTtft({ startMock, planFor }),
+  };
+  const chosen = process.argv.slice(2);
+  const unknown = chosen.filter((name) => !Object.hasOwn(sections, name));
+  if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}: choose from ${Object.keys(sections).join(', ')}`);
   try {
-    await throughputOfOneThread();
-    await memoryPerInFlightRequest();
-    await distributed();
-    windowCosts();
+    for (const [name, section] of Object.entries(sections)) if (chosen.length === 0 || chosen.includes(name)) await section();
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   }

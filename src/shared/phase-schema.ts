@@ -205,15 +205,19 @@ const generatorSchema = z
     ),
     maxUtilization: fraction('A generator thread busier than this was the bottleneck.').prefault('90%'),
     maxSchedulingLag: duration('Open loop: arrivals started later than this (p99) mean the generator fell behind.').prefault('50ms'),
+    maxGcPause: duration(
+      'A generator thread whose garbage-collection pauses last longer than this (p99) held the requests in flight meanwhile.',
+    ).prefault('20ms'),
     failOnUntrustworthy: z
       .boolean()
       .default(false)
       .describe('Fail the phase when the generator itself was the bottleneck (it is always flagged in the report).'),
   })
-  .transform(({ maxEventLoopLag, maxSchedulingLag, ...rest }) => ({
+  .transform(({ maxEventLoopLag, maxSchedulingLag, maxGcPause, ...rest }) => ({
     ...rest,
     maxEventLoopLagMs: maxEventLoopLag,
     maxSchedulingLagMs: maxSchedulingLag,
+    maxGcPauseMs: maxGcPause,
   }))
   .describe('Self-checks of the load generator.');
 

@@ -24,14 +24,20 @@ const load = (processCpuMs: number, machineBusyMs: number, machineStealMs = 0): 
 });
 
 test('a lagging generator on a quiet machine, its thread busy: grym-perf was the bottleneck', () => {
-  const verdict = judgeGenerator(lag(80), null, 0.97, [load(9_500, 10_500)], phase);
+  const verdict = judgeGenerator(
+    { loopLag: lag(80), schedulingLag: null, gcPauses: null, busiestUtilization: 0.97, machines: [load(9_500, 10_500)] },
+    phase,
+  );
   expect(verdict).toMatchObject({ trustworthy: false, cause: 'harness' });
   expect(verdict.machine).toMatchObject({ cores: 2, harnessCores: 0.95 });
   expect(verdict.machine!.otherCores).toBeCloseTo(0.1);
 });
 
 test('a lagging generator while other processes held the CPU: the machine was, and the verdict says so with the figures', () => {
-  const verdict = judgeGenerator(lag(80), null, 0.95, [load(400, 19_600)], phase);
+  const verdict = judgeGenerator(
+    { loopLag: lag(80), schedulingLag: null, gcPauses: null, busiestUtilization: 0.95, machines: [load(400, 19_600)] },
+    phase,
+  );
   expect(verdict).toMatchObject({ trustworthy: false, cause: 'machine' });
   expect(verdict.warnings[0]).toBe(
     'the machine was busy with other processes: they used 1.92 of 2 cores (steal 0.00) while grym-perf used 0.04: rerun on a quieter machine',
@@ -40,18 +46,44 @@ test('a lagging generator while other processes held the CPU: the machine was, a
 });
 
 test('time stolen by the hypervisor counts against the machine too', () => {
-  expect(judgeGenerator(lag(80), null, null, [load(300, 12_000, 9_000)], phase).cause).toBe('machine');
+  expect(
+    judgeGenerator(
+      { loopLag: lag(80), schedulingLag: null, gcPauses: null, busiestUtilization: null, machines: [load(300, 12_000, 9_000)] },
+      phase,
+    ).cause,
+  ).toBe('machine');
 });
 
 test('a healthy generator has no cause, whatever the machine did', () => {
-  expect(judgeGenerator(lag(5), null, 0.3, [load(400, 19_600)], phase)).toMatchObject({ trustworthy: true, cause: null, warnings: [] });
+  expect(
+    judgeGenerator({ loopLag: lag(5), schedulingLag: null, gcPauses: null, busiestUtilization: 0.3, machines: [load(400, 19_600)] }, phase),
+  ).toMatchObject({ trustworthy: true, cause: null, warnings: [] });
 });
 
 test('no machine figures (not Linux): a flagged generator is blamed on itself, as before', () => {
-  const verdict = judgeGenerator(lag(80), null, 0.5, [{ ...load(400, 0), machineBusyMs: null, machineStealMs: null }], phase);
+  const verdict = judgeGenerator(
+    {
+      loopLag: lag(80),
+      schedulingLag: null,
+      gcPauses: null,
+      busiestUtilization: 0.5,
+      machines: [{ ...load(400, 0), machineBusyMs: null, machineStealMs: null }],
+    },
+    phase,
+  );
   expect(verdict).toMatchObject({ cause: 'harness', machine: null });
 });
 
 test('utilization not measured (a run too short to tell) is never judged: no warning, reported null', () => {
-  expect(judgeGenerator(null, null, null, [], phase)).toMatchObject({ trustworthy: true, busiestUtilization: null, warnings: [] });
+  expect(
+    judgeGenerator({ loopLag: null, schedulingLag: null, gcPauses: null, busiestUtilization: null, machines: [] }, phase),
+  ).toMatchObject({ trustworthy: true, busiestUtilization: null, warnings: [] });
+});
+
+test('long GC pauses in the generator threads make a phase untrustworthy, even with a quiet event loop and idle threads', () => {
+  const quiet = { loopLag: lag(5), schedulingLag: null, busiestUtilization: 0.3, machines: [load(400, 1_000)] };
+  const paused = judgeGenerator({ ...quiet, gcPauses: lag(25) }, phase);
+  expect(paused).toMatchObject({ trustworthy: false, cause: 'harness' });
+  expect(paused.warnings).toEqual(['generator GC pauses p99 25.0 ms > 20.0 ms (100 pauses, longest 25.0 ms)']);
+  expect(judgeGenerator({ ...quiet, gcPauses: lag(4) }, phase)).toMatchObject({ trustworthy: true, warnings: [] });
 });

@@ -169,6 +169,16 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
       tpot: distributionOf(histograms.tpotUs),
     },
     load: { mode: phase.load.mode, ...merged.arrivals, schedulingLag: summary('lagUs') },
-    generator: judgeGenerator(loopLag, summary('lagUs'), busiestUtilization, machines, phase),
+    generator: judgeGenerator(
+      {
+        loopLag,
+        schedulingLag: summary('lagUs'),
+        // A module target runs in the generator threads: their pauses are its own, measured, not the harness's fault.
+        gcPauses: merged.memory.targetSource === 'thread-heap' ? null : summary('gcUs'),
+        busiestUtilization,
+        machines,
+      },
+      phase,
+    ),
   };
 }

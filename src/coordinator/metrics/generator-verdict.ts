@@ -26,19 +26,26 @@ function mostContended(machines: readonly MachineLoad[]): (MachineShare & { thre
 
 const cores = (value: number) => value.toFixed(2);
 
+/** What the generator's threads showed of themselves over a phase. */
+export interface GeneratorSignals {
+  loopLag: Summary | null;
+  /** Open loop: how late arrivals started. */
+  schedulingLag: Summary | null;
+  /** GC pauses in the generator threads; null when they belong to the system under test (a module target). */
+  gcPauses: Summary | null;
+  busiestUtilization: number | null;
+  machines: readonly MachineLoad[];
+}
+
 /**
- * The generator is untrustworthy when one of its threads was too busy, its event loop lagged, or
- * (open loop) it started arrivals late: then the latencies measure the harness or the machine, not
- * the target. The cause says which: other processes holding the CPU (grym-perf's threads mostly
- * idle while the machine was busy) or grym-perf itself.
+ * The generator is untrustworthy when one of its threads was too busy, its event loop lagged, it
+ * paused for garbage collection long enough to hold every request in flight, or (open loop) it
+ * started arrivals late: then the latencies measure the harness or the machine, not the target.
+ * The cause says which: other processes holding the CPU (grym-perf's threads mostly idle while the
+ * machine was busy) or grym-perf itself.
  */
-export function judgeGenerator(
-  loopLag: Summary | null,
-  schedulingLag: Summary | null,
-  busiestUtilization: number | null,
-  machines: readonly MachineLoad[],
-  phase: Phase,
-): PhaseMetrics['generator'] {
+export function judgeGenerator(signals: GeneratorSignals, phase: Phase): PhaseMetrics['generator'] {
+  const { loopLag, schedulingLag, gcPauses, busiestUtilization, machines } = signals;
   const limits = phase.generator;
   const warnings: string[] = [];
   if (loopLag && loopLag.p99 > limits.maxEventLoopLagMs) {
@@ -49,6 +56,12 @@ export function judgeGenerator(
   if (busiestUtilization !== null && busiestUtilization > limits.maxUtilization) {
     warnings.push(
       `busiest generator thread ${formatValue('ratio', busiestUtilization)} busy > ${formatValue('ratio', limits.maxUtilization)}`,
+    );
+  }
+  if (gcPauses && gcPauses.p99 > limits.maxGcPauseMs) {
+    warnings.push(
+      `generator GC pauses p99 ${formatValue('duration', gcPauses.p99)} > ${formatValue('duration', limits.maxGcPauseMs)} ` +
+        `(${gcPauses.count} pauses, longest ${formatValue('duration', gcPauses.max)})`,
     );
   }
   if (schedulingLag && schedulingLag.p99 > limits.maxSchedulingLagMs) {

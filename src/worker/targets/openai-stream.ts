@@ -66,6 +66,9 @@ export async function readOpenAiStream(body: AsyncIterable<Uint8Array>, legacy: 
   const answer: StreamedAnswer = { content: '', reasoning: '', usage: undefined, timings: undefined, chunkTimesMs: [] };
   let done = false;
   let choices = 0;
+  // When the piece carrying a frame arrived: stamped before parsing, so that parsing the frames
+  // ahead of it in the same piece is not counted as the server's time.
+  let arrivedMs = 0;
   const onData = (data: string) => {
     if (data === '[DONE]') {
       done = true;
@@ -83,13 +86,16 @@ export async function readOpenAiStream(body: AsyncIterable<Uint8Array>, legacy: 
     // kept apart from the answer, which alone is scored by context probes.
     const thought = choice.delta?.reasoning_content ?? choice.delta?.reasoning;
     if ((typeof thought === 'string' && thought.length > 0) || (typeof content === 'string' && content.length > 0))
-      answer.chunkTimesMs.push(performance.now());
+      answer.chunkTimesMs.push(arrivedMs);
     if (typeof thought === 'string') answer.reasoning += thought;
     if (typeof content === 'string') answer.content += content;
   };
   const parser = createParser({ onEvent: (event) => onData(event.data) });
   const decoder = new TextDecoder();
-  for await (const piece of body) parser.feed(decoder.decode(piece, { stream: true }));
+  for await (const piece of body) {
+    arrivedMs = performance.now();
+    parser.feed(decoder.decode(piece, { stream: true }));
+  }
   parser.feed(decoder.decode());
   if (!done) throw new MalformedResponse('stream ended without [DONE]');
   if (choices === 0) throw new MalformedResponse('stream ended without a frame carrying a choice');

@@ -20,6 +20,7 @@ import { runRequests } from './scenarios/run-requests';
 import { createShardStopState } from './scenarios/shard-stop';
 import { SliceStop } from './scenarios/slice-stop';
 import { createTarget } from './targets/create-target';
+import { warmHarness } from './warm-harness';
 
 export interface SliceTask {
   type: 'slice';
@@ -99,6 +100,8 @@ async function runStoppableSlice(slice: SliceTask, stop: SliceStop): Promise<Sha
     task.target.kind === 'module' && task.target.heapSnapshots
       ? startHeapSnapshots(heapSnapshotDir(task.runId), `${phase.name}-shard${task.shardIndex}-thread${threadId}`)
       : undefined;
+  // A thread the pool started for this slice was not warmed by a ping: warm it now (once).
+  await warmHarness();
   const waitMs = startAtMs - Date.now();
   if (waitMs > 0) await stop.sleep(waitMs);
 

@@ -360,6 +360,15 @@ function checkPhaseSense(phase: ResolvedPhase, ctx: RefineContext): void {
       message: 'needs `duration` or `requests` (or both) so that the phase ends: add for example `duration: "30s"`',
     });
   }
+  if (phase.load.mode === 'open' && phase.load.durationMs === undefined) {
+    // Arrivals are scheduled over a span of time: without one, an open loop would schedule none.
+    ctx.addIssue({
+      code: 'custom',
+      path: ['load', 'duration'],
+      message:
+        'is required for mode "open": arrivals are scheduled over a time span, `requests` only caps them: add for example `duration: "30s"`',
+    });
+  }
   if (phase.scenario === 'model-switch' && new Set(phase.models).size < 2) {
     ctx.addIssue({
       code: 'custom',

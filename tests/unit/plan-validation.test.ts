@@ -48,6 +48,13 @@ const prometheusMemory =
 // One row per rejected plan: what was wrong, and the line that must name the field and the fix.
 const rejected: Array<[string, Edit, string]> = [
   [
+    'an open loop capped by requests alone (it would schedule no arrival)',
+    (p) => {
+      phase(p).load = { mode: 'open', rate: 5, requests: 12 };
+    },
+    'phases[0].load.duration: is required for mode "open"',
+  ],
+  [
     'a percentage on target memory read in bytes',
     prometheusMemory('< 90%'),
     'phases[0].criteria["memory.target.peak"]: "90%" is not a bytes value: write it like "100MB", "14GB": target memory is read in bytes here (target.memory.unit: bytes)',

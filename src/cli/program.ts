@@ -4,9 +4,11 @@
  * infrastructure failure (see `EXIT` and each error's `exitCode`).
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT, GrymError } from '../shared/errors';
+import { EXIT, exitCodesHelp, GrymError } from '../shared/errors';
 import { toolVersion } from '../shared/tool-version';
+import { compareCommand } from './commands/compare';
 import { dashboardCommand } from './commands/dashboard';
+import { historyCommand } from './commands/history';
 import { mockLlmCommand } from './commands/mock-llm';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
@@ -18,8 +20,18 @@ export function buildProgram(setExitCode: SetExitCode): Command {
   const program = new Command('grym-perf')
     .description('Performance tests for LLM integrations: latency, memory, context retention, model switches, stability.')
     .version(toolVersion())
+    .addHelpText('after', `\n${exitCodesHelp()}`)
     .showHelpAfterError('(run with --help for usage)');
-  for (const command of [validateCommand, runCommand, workerCommand, reportCommand, dashboardCommand, mockLlmCommand]) {
+  for (const command of [
+    validateCommand,
+    runCommand,
+    workerCommand,
+    reportCommand,
+    historyCommand,
+    compareCommand,
+    dashboardCommand,
+    mockLlmCommand,
+  ]) {
     program.addCommand(command(setExitCode).showHelpAfterError('(run with --help for usage)'));
   }
   // Commander throws instead of exiting, for the program and every command: main() maps it to an exit code.

@@ -34,3 +34,42 @@ export const DEFAULT_DASHBOARD_PORT = 3000;
 /** Requests per phase kept for `run --requests` (about 200 bytes each), and the most a run may ask for. */
 export const DEFAULT_REQUEST_LOG_SIZE = 10_000;
 export const MAX_REQUEST_LOG_SIZE = 100_000;
+
+/** Where `run` keeps every run for `history` and `compare` (relative to the current directory; --history, GRYM_HISTORY_DIR). */
+export const DEFAULT_HISTORY_DIR = '.grym-perf/history';
+
+/** How long the shared (Redis) history keeps a run: as long as the run's jobs (--history-retention). */
+export const DEFAULT_HISTORY_RETENTION_MS = JOB_RETENTION_SECONDS * 1000;
+
+/**
+ * Practical significance of `compare` (a plan's `regression:` block overrides each): the smallest
+ * change that counts. Tails move more between runs of unchanged code than medians, so p99 and the
+ * rare switch get wider margins; the trend noise envelope measures what a history actually needs.
+ */
+export const DEFAULT_REGRESSION_THRESHOLDS = {
+  'latency.e2e.p50': '+10%',
+  'latency.e2e.p95': '+10%',
+  'latency.e2e.p99': '+20%',
+  'latency.ttft.p50': '+10%',
+  'latency.ttft.p95': '+10%',
+  'latency.ttft.p99': '+20%',
+  'latency.itl.p50': '+10%',
+  'latency.itl.p95': '+10%',
+  'latency.itl.p99': '+20%',
+  'switch.time.p50': '+20%',
+  'switch.time.p95': '+20%',
+  'throughput.rps': '-10%',
+  'requests.errorRate': '+1pp',
+  'context.preservation': '-2pp',
+  stability: '-10pp',
+} as const;
+
+/**
+ * Fewest values per side before `compare` judges a metric (fewer: inconclusive). 30 per side is
+ * where the rank test's normal approximation and the bootstrap hold; a percentile also needs at
+ * least COMPARISON_MIN_TAIL_VALUES values beyond it on each side (p99: 100 requests), else it is
+ * the maximum of a handful. Throughput is judged over measured windows, at least COMPARISON_MIN_WINDOWS.
+ */
+export const COMPARISON_MIN_SAMPLES = 30;
+export const COMPARISON_MIN_TAIL_VALUES = 1;
+export const COMPARISON_MIN_WINDOWS = 8;

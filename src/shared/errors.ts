@@ -7,12 +7,39 @@
  */
 
 /**
- * How the CLI ends: 0 every criterion passed, 1 a criterion failed (or a regression), 2 invalid plan
- * or usage (nothing was queued or sent), 3 infrastructure (Redis, workers, ports), 4 the run has
- * not finished yet (`report` on a running run), 130 interrupted (Ctrl-C; reports marked aborted).
+ * How the CLI ends, for every outcome: the one place exit codes are defined, each outcome with its
+ * meaning in `EXIT_MEANINGS` (which `--help` prints and the README's table repeats). A regression
+ * shares 1 with a failed criterion: both say "this change is not good enough", and CI gates on it
+ * the same way. A webhook that fails never changes the exit code.
  */
-export const EXIT = { passed: 0, failed: 1, usage: 2, infrastructure: 3, notFinished: 4, aborted: 130 } as const;
+export const EXIT = { passed: 0, failed: 1, regressed: 1, usage: 2, infrastructure: 3, notFinished: 4, aborted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** What each outcome means, in the order `--help` lists them. */
+export const EXIT_MEANINGS: Readonly<Record<keyof typeof EXIT, string>> = {
+  passed: 'every criterion passed and nothing regressed (other commands: done)',
+  failed:
+    'a criterion failed, or a phase stopped early or did not complete (or its load generator was not trustworthy, with generator.failOnUntrustworthy)',
+  regressed: 'a metric regressed against the baseline (`run --baseline`, `compare`)',
+  usage: 'invalid plan or usage: nothing was queued or sent',
+  infrastructure: 'infrastructure: Redis, workers, ports or shards failed',
+  notFinished: '`report` of a run that has not finished yet (see --wait)',
+  aborted: 'interrupted (Ctrl-C or SIGTERM): the reports written are marked aborted',
+};
+
+/** Each exit code with what it means (outcomes that share a code joined by "; or "), lowest first. */
+export function exitCodeMeanings(): Array<{ code: number; meaning: string }> {
+  const byCode = new Map<number, string[]>();
+  for (const [outcome, code] of Object.entries(EXIT)) {
+    byCode.set(code, [...(byCode.get(code) ?? []), EXIT_MEANINGS[outcome as keyof typeof EXIT]]);
+  }
+  return [...byCode.entries()].sort(([a], [b]) => a - b).map(([code, meanings]) => ({ code, meaning: meanings.join('; or ') }));
+}
+
+/** The exit codes, one line per code, for `--help`. */
+export function exitCodesHelp(): string {
+  return ['Exit codes:', ...exitCodeMeanings().map(({ code, meaning }) => `  ${String(code).padEnd(4)} ${meaning}`)].join('\n');
+}
 
 export interface ErrorPayload {
   code: ErrorCode;

@@ -4,10 +4,12 @@
  * units parsed (milliseconds, bytes, fractions; field names say which) and defaults filled in.
  */
 import { z } from 'zod';
+import { alertsSchema } from './alerts-schema';
 import { parseCriterion, unmeasurableReason, type MeasuringSetup } from './criteria';
 import { METRICS } from './phase-metrics';
 import { phaseSchema, type Phase } from './phase-schema';
 import { planName, PLAN_LIMITS } from './plan-units';
+import { regressionSchema } from './regression-schema';
 import { mockOf, targetSchema, type Target } from './target-schema';
 
 const planFields = z.strictObject({
@@ -17,6 +19,8 @@ const planFields = z.strictObject({
   seed: z.number().int().default(1).describe('Seed of every generated prompt, fact and schedule: the same seed sends the same requests.'),
   target: targetSchema,
   phases: z.array(phaseSchema).min(1).max(PLAN_LIMITS.listItems).describe('Phases, run one after the other.'),
+  alerts: alertsSchema.optional(),
+  regression: regressionSchema.optional(),
 });
 
 type RefineContext = z.RefinementCtx<z.output<typeof planFields>>;

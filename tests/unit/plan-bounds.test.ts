@@ -257,7 +257,9 @@ phases:
   test('__proto__ as a plan key is an unknown key, not a prototype', () => {
     const problems = problemsOfText('{"__proto__": {"name": "x"}, "name": "demo"}');
     expect(problems).toEqual(
-      expect.arrayContaining(['__proto__: unknown key "__proto__" (allowed keys: version, name, description, seed, target, phases)']),
+      expect.arrayContaining([
+        '__proto__: unknown key "__proto__" (allowed keys: version, name, description, seed, target, phases, alerts, regression)',
+      ]),
     );
     expect(({} as Json).name).toBeUndefined();
   });

@@ -2,9 +2,10 @@ import { Command, Option } from 'commander';
 import { DEFAULT_DASHBOARD_PORT, DEFAULT_HOST } from '../../shared/defaults';
 import { EXIT } from '../../shared/errors';
 import { redactRedisUrl } from '../../shared/queue-layout';
+import { metricsHostOption, metricsPortOption, serveMetrics, type MetricsFlags } from '../metrics-options';
 import { port, prefixOption, redisOption, redisTimeoutOption, requireRedis, untilSignal, type SetExitCode } from '../options';
 
-interface DashboardCommandOptions {
+interface DashboardCommandOptions extends MetricsFlags {
   redis?: string;
   prefix: string;
   port: number;
@@ -24,6 +25,8 @@ export function dashboardCommand(setExitCode: SetExitCode): Command {
     .option('--writable', 'allow retrying and removing jobs from the board (read-only by default)')
     .option('--no-aggregate', 'do not aggregate finished runs in this process')
     .addOption(redisTimeoutOption())
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
     .action(async (options: DashboardCommandOptions) => {
       const redisUrl = requireRedis(options.redis);
       // Before anything connects: a Redis that is away or refuses the password ends here, in one line.
@@ -44,11 +47,25 @@ export function dashboardCommand(setExitCode: SetExitCode): Command {
         ...(credentials ? { credentials } : {}),
       });
       let control: { close(): Promise<void> } | undefined;
+      let runMetrics: { close(): Promise<void> } | undefined;
+      let metricsServer: { close(): Promise<void> } | undefined;
       try {
         control = options.aggregate
           ? await startControlWorker({ redisUrl, prefix: options.prefix, name: `dashboard-${process.pid}` })
           : undefined;
+        if (options.metricsPort !== undefined) {
+          const [{ createGrymMetrics }, { dashboardMetrics }] = await Promise.all([
+            import('../../shared/monitoring/grym-metrics.js'),
+            import('../../dashboard/dashboard-metrics.js'),
+          ]);
+          const metrics = createGrymMetrics();
+          const fromRedis = dashboardMetrics({ redisUrl, prefix: options.prefix, metrics });
+          runMetrics = fromRedis;
+          metricsServer = await serveMetrics(options, metrics, () => fromRedis.collect());
+        }
       } catch (error) {
+        await runMetrics?.close();
+        await control?.close();
         await dashboard.close();
         throw error;
       }
@@ -57,6 +74,8 @@ export function dashboardCommand(setExitCode: SetExitCode): Command {
       await untilSignal(async () => {
         await dashboard.close();
         await control?.close();
+        await metricsServer?.close();
+        await runMetrics?.close();
       });
       setExitCode(EXIT.passed);
     });

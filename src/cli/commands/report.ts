@@ -1,14 +1,17 @@
 import { Command } from 'commander';
+import { publishRunEnd } from '../../coordinator/ci/publish-run-end';
 import type { ExportRequest } from '../../coordinator/exports/write-exports';
 import { DEFAULT_OUT_DIR } from '../../shared/defaults';
-import { RunNotFinishedError } from '../../shared/errors';
+import { RunNotFinishedError, RunNotFoundError } from '../../shared/errors';
 import { parseRunId } from '../../shared/queue-layout';
 import type { RunReport } from '../../shared/run-report';
 import { finishRun } from '../finish-run';
+import { historyOption, historyRetentionOption, type HistoryFlags } from '../history-options';
+import { keptReport, requireKeptReport } from '../kept-report';
 import { prefixOption, redisOption, redisTimeoutOption, requireRedis, type SetExitCode } from '../options';
 import { ensureWritableFile, ensureWritableOut } from '../writable-out';
 
-interface ReportOptions {
+interface ReportOptions extends HistoryFlags {
   redis?: string;
   prefix: string;
   out: string;
@@ -16,6 +19,7 @@ interface ReportOptions {
   redisTimeout: number;
   csv?: string;
   requests?: string;
+  junit?: string;
 }
 
 /**
@@ -38,7 +42,13 @@ async function exportsOf(redisUrl: string, runId: string, report: RunReport, opt
 
 async function finishedReport(redisUrl: string, runId: string, options: ReportOptions): Promise<RunReport> {
   const { fetchRunReport } = await import('../../coordinator/distributed/index.js');
-  const found = await fetchRunReport({ redisUrl, prefix: options.prefix, runId });
+  const found = await fetchRunReport({ redisUrl, prefix: options.prefix, runId }).catch(async (error: unknown) => {
+    // Not a distributed run (or its jobs expired): the history may have kept it.
+    if (!(error instanceof RunNotFoundError)) throw error;
+    const { report } = await keptReport(runId, options);
+    if (!report) throw error;
+    return { description: 'kept', report };
+  });
   if (!found.report) throw new RunNotFinishedError(runId, found.description);
   return found.report;
 }
@@ -73,16 +83,30 @@ export function reportCommand(setExitCode: SetExitCode): Command {
       '--requests <file>',
       'also write the request log the run kept (submitted with --requests or --requests-max), one JSON line per request',
     )
+    .addOption(historyOption())
+    .addOption(historyRetentionOption().hideHelp())
     .option('--wait', 'wait until the run finishes, then write its reports (exits 3 if Redis stays away)')
+    .option('--junit <file>', 'also write the verdict as JUnit XML there: a test suite per phase, a test case per criterion')
     .action(async (runIdArgument: string, options: ReportOptions) => {
       const runId = parseRunId(runIdArgument);
-      const redisUrl = requireRedis(options.redis);
+      const redisUrl = options.redis ? requireRedis(options.redis) : undefined;
       await ensureWritableOut(options.out);
       if (options.csv !== undefined) await ensureWritableOut(options.csv, '--csv');
       if (options.requests !== undefined) await ensureWritableFile(options.requests, '--requests');
+      if (options.junit !== undefined) await ensureWritableFile(options.junit, '--junit');
+      if (redisUrl === undefined) {
+        // Without Redis: a run the local history kept (it has no request log).
+        const kept = await requireKeptReport(runId, options);
+        if (options.requests !== undefined) console.error(`the history keeps no request log, so ${options.requests} is not written`);
+        const exitCode = await finishRun(kept, options.out, options.csv !== undefined ? { csvDir: options.csv } : {});
+        await publishRunEnd({ report: kept, outDir: options.out, ...(options.junit !== undefined ? { junitFile: options.junit } : {}) });
+        return setExitCode(exitCode);
+      }
       const { ensureRedisReachable } = await import('../../shared/redis-connection.js');
       await ensureRedisReachable(redisUrl, options.redisTimeout);
       const report = options.wait ? await waitForReport(redisUrl, runId, options) : await finishedReport(redisUrl, runId, options);
-      setExitCode(await finishRun(report, options.out, await exportsOf(redisUrl, runId, report, options)));
+      const exitCode = await finishRun(report, options.out, await exportsOf(redisUrl, runId, report, options));
+      await publishRunEnd({ report, outDir: options.out, ...(options.junit !== undefined ? { junitFile: options.junit } : {}) });
+      setExitCode(exitCode);
     });
 }

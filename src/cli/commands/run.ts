@@ -1,5 +1,8 @@
 import { Command, Option } from 'commander';
 import { dirname } from 'node:path';
+import { unsetWebhookVariables } from '../../coordinator/alerts/send-alerts';
+import { publishRunEnd, type RunEndOutputs } from '../../coordinator/ci/publish-run-end';
+import type { RunComparison } from '../../coordinator/comparison';
 import type { ExportRequest } from '../../coordinator/exports/write-exports';
 import { loadPlan } from '../../coordinator/load-plan';
 import { createProgressReporter, type ProgressReporter } from '../../coordinator/progress-reporter';
@@ -8,13 +11,17 @@ import { runPlan } from '../../coordinator/run-plan';
 import { unsetApiKey } from '../../coordinator/unset-api-key';
 import { startMockLlm } from '../../mock-llm/start-mock-llm';
 import { DEFAULT_BARRIER_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_OUT_DIR, DEFAULT_REQUEST_LOG_SIZE, WORKER_WAIT_MS } from '../../shared/defaults';
-import { EnvNotSetError, EXIT, UsageError } from '../../shared/errors';
+import { EnvNotSetError, EXIT, exitCodesHelp, UsageError } from '../../shared/errors';
 import type { LoadedPlan } from '../../shared/parse-plan';
+import type { RunReport } from '../../shared/run-report';
 import { parseRunId, redactRedisUrl } from '../../shared/queue-layout';
 import { mockOf } from '../../shared/target-schema';
 import type { ShardResult } from '../../shared/shard-result';
 import { createLocalExecutor } from '../../worker/local-executor';
 import { finishRun } from '../finish-run';
+import { historyOption, historyRetentionOption } from '../history-options';
+import { metricsHostOption, metricsLingerOption, metricsPortOption, serveRunMetrics } from '../metrics-options';
+import { startRunHistory, type RunHistory } from '../run-history';
 import { ensureWritableFile, ensureWritableOut } from '../writable-out';
 import {
   durationMs,
@@ -43,6 +50,13 @@ interface RunOptions {
   csv?: string;
   requests?: string;
   requestsMax: number;
+  history?: string | false;
+  historyRetention: number;
+  baseline?: string;
+  junit?: string;
+  metricsPort?: number;
+  metricsHost: string;
+  metricsLinger: number;
 }
 
 /** The options that only mean something for a distributed run (attribute names). */
@@ -52,11 +66,23 @@ const REDIS_ONLY_OPTIONS = ['detach', 'runId', 'barrierTimeout', 'workerWait', '
 function checkRunFlags(command: Command, options: RunOptions): void {
   rejectWithoutRedis(command, REDIS_ONLY_OPTIONS, options.redis);
   if (options.redis !== undefined) requireRedis(options.redis);
+  if (options.redis !== undefined && options.metricsPort !== undefined) {
+    throw new UsageError(
+      "a distributed run's requests are sent and counted by its workers, not by this command",
+      'give --metrics-port to each `grym-perf worker` (and to `grym-perf dashboard` for run states), and drop it here',
+    );
+  }
   if (options.runId !== undefined) parseRunId(options.runId);
   if (options.detach && (options.csv !== undefined || options.requests !== undefined)) {
     throw new UsageError(
       '--detach writes nothing at the end of the run, so --csv and --requests have nowhere to go',
       'drop --detach, or keep a request sample with --requests-max N and write both later with `grym-perf report <run id> --csv DIR --requests FILE`',
+    );
+  }
+  if (options.detach && options.junit !== undefined) {
+    throw new UsageError(
+      '--detach writes nothing at the end of the run, so --junit has nowhere to go',
+      'drop --detach, or write it later with `grym-perf report <run id> --junit FILE`',
     );
   }
   const requestsMaxGiven = command.getOptionValueSource('requestsMax') === 'cli';
@@ -98,29 +124,48 @@ function handleInterrupts(progress: ProgressReporter, interrupt: AbortController
   };
 }
 
-async function runLocally(loaded: LoadedPlan, options: RunOptions, requestLog: number, progress: ProgressReporter): Promise<number> {
+async function runLocally(
+  loaded: LoadedPlan,
+  options: RunOptions,
+  requestLog: number,
+  progress: ProgressReporter,
+  history: RunHistory,
+): Promise<number> {
   const interrupt = new AbortController();
-  const removeHandlers = handleInterrupts(progress, interrupt);
   const { signal } = interrupt;
-  const executor = createLocalExecutor({ ...(options.threads ? { threads: options.threads } : {}), stopSignal: signal });
+  // Closes the executor itself when the metrics port cannot be taken.
+  const monitoring = await serveRunMetrics(
+    options,
+    createLocalExecutor({ ...(options.threads ? { threads: options.threads } : {}), stopSignal: signal }),
+    loaded.plan.name,
+  );
+  const removeHandlers = handleInterrupts(progress, interrupt);
+  const { executor } = monitoring;
   const phaseResults: Array<ShardResult | null> = [];
   try {
     const report = await runPlan(loaded, {
       executor,
       mode: 'local',
       startMock: startMockLlm,
-      onEvent: progress.onEvent,
+      onEvent: (event) => {
+        progress.onEvent(event);
+        monitoring.onEvent(event);
+      },
       stopSignal: signal,
       tasks: { requestLog },
       onPhaseResult: (phaseIndex, merged) => (phaseResults[phaseIndex] = merged),
     });
     progress.stop();
+    monitoring.onReport(report);
     const exitCode = await finishRun(report, options.out, exportsOf(options, phaseResults));
-    return report.aborted ? EXIT.aborted : exitCode;
+    const kept = await history.finish(report, phaseResults);
+    await publishRunEnd(runEndOutputs(report, loaded, options, kept.comparison));
+    return report.aborted ? EXIT.aborted : exitCode || kept.exitCode;
   } finally {
     progress.stop();
     await executor.close();
     removeHandlers();
+    await monitoring.close();
   }
 }
 
@@ -130,6 +175,7 @@ async function runDistributed(
   options: RunOptions,
   requestLog: number,
   progress: ProgressReporter,
+  history: RunHistory,
 ): Promise<number> {
   // BullMQ and its Redis client load only for distributed runs.
   const [{ submitRun, watchRun, fetchPhaseResults, WATCH_REDIS_DOWN_TIMEOUT_MS }, { ensureRedisReachable }] = await Promise.all([
@@ -171,14 +217,24 @@ async function runDistributed(
     });
     progress.stop();
     const phaseResults =
-      options.requests === undefined
+      options.requests === undefined && !history.keeps
         ? []
         : await fetchPhaseResults({ redisUrl, prefix: options.prefix, runId, phaseCount: report.phases.length });
-    return await finishRun(report, options.out, exportsOf(options, phaseResults));
+    const exitCode = await finishRun(report, options.out, exportsOf(options, phaseResults));
+    const kept = await history.finish(report, phaseResults);
+    await publishRunEnd(runEndOutputs(report, loaded, options, kept.comparison));
+    return exitCode || kept.exitCode;
   } finally {
     progress.stop();
     await mock?.close();
   }
+}
+
+/** After the reports and the history: --junit, the job summary, the plan's alerts (with the comparison, when a baseline was given). */
+function runEndOutputs(report: RunReport, loaded: LoadedPlan, options: RunOptions, comparison: RunComparison | undefined): RunEndOutputs {
+  const junit = options.junit !== undefined ? { junitFile: options.junit } : {};
+  const alerts = loaded.plan.alerts ? { alerts: loaded.plan.alerts } : {};
+  return { report, outDir: options.out, stepSummary: true, ...junit, ...alerts, ...(comparison ? { comparison } : {}) };
 }
 
 function exportsOf(options: RunOptions, phaseResults: Array<ShardResult | null>): ExportRequest {
@@ -225,6 +281,18 @@ export function runCommand(setExitCode: SetExitCode): Command {
         .argParser(requestLogCap)
         .default(DEFAULT_REQUEST_LOG_SIZE),
     )
+    .option('--junit <file>', 'also write the verdict as JUnit XML there: a test suite per phase, a test case per criterion')
+    .addOption(historyOption())
+    .option('--no-history', 'keep no history of this run')
+    .addOption(historyRetentionOption())
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
+    .addOption(metricsLingerOption())
+    .option(
+      '--baseline <run>',
+      'compare with this run of the history (a run id, latest, latest~1, or a report.json): exit 1 on a regression',
+    )
+    .addHelpText('after', `\n${exitCodesHelp()}`)
     .action(async (planPath: string, options: RunOptions, command: Command) => {
       checkRunFlags(command, options);
       const loaded = await loadPlan(planPath);
@@ -235,12 +303,16 @@ export function runCommand(setExitCode: SetExitCode): Command {
       if (!options.detach) await ensureWritableOut(options.out);
       if (options.csv !== undefined) await ensureWritableOut(options.csv, '--csv');
       if (options.requests !== undefined) await ensureWritableFile(options.requests, '--requests');
+      if (options.junit !== undefined) await ensureWritableFile(options.junit, '--junit');
+      for (const name of unsetWebhookVariables(loaded.plan.alerts))
+        console.warn(`warning: alerts: ${name} is not set here: its webhook will not be called`);
       const requestLog = requestLogSize(command, options);
+      const history = await startRunHistory(options, loaded.plan.name);
       const progress = createProgressReporter({ quiet: options.quiet === true });
       setExitCode(
         options.redis
-          ? await runDistributed(loaded, options.redis, options, requestLog, progress)
-          : await runLocally(loaded, options, requestLog, progress),
+          ? await runDistributed(loaded, options.redis, options, requestLog, progress, history)
+          : await runLocally(loaded, options, requestLog, progress, history),
       );
     });
 }

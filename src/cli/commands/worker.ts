@@ -4,9 +4,10 @@ import { EXIT, GrymError } from '../../shared/errors';
 import { redactRedisUrl } from '../../shared/queue-layout';
 import { defaultWorkerName, workerNameProblem } from '../../worker/queue/worker-name';
 import { createWorkerPolicy, parseEnvNames, type WorkerPolicy } from '../../worker/queue/worker-policy';
+import { metricsHostOption, metricsPortOption, serveMetrics, type MetricsFlags } from '../metrics-options';
 import { durationMs, positiveInt, prefixOption, redisOption, requireRedis, type SetExitCode } from '../options';
 
-interface WorkerOptions {
+interface WorkerOptions extends MetricsFlags {
   redis?: string;
   prefix: string;
   concurrency: number;
@@ -93,15 +94,21 @@ export function workerCommand(setExitCode: SetExitCode): Command {
         .default([], 'none'),
     )
     .option('--allow-modules <dir>', 'load module targets, only files whose real path lies inside this folder (default: none)')
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
     .action(async (options: WorkerOptions) => {
       const redisUrl = requireRedis(options.redis);
       const name = options.name ?? defaultWorkerName();
       const log = (line: string) => console.log(`${new Date().toISOString()} ${name} ${line}`);
       const policy = await policyOf(options, log);
-      const [{ startShardWorker }, { startControlWorker }] = await Promise.all([
+      const [{ startShardWorker }, { startControlWorker }, { createGrymMetrics }, { ShardMetricsFeed }] = await Promise.all([
         import('../../worker/queue/shard-worker.js'),
         import('../../coordinator/distributed/index.js'),
+        import('../../shared/monitoring/grym-metrics.js'),
+        import('../../shared/monitoring/shard-metrics-feed.js'),
       ]);
+      const metrics = options.metricsPort === undefined ? undefined : createGrymMetrics();
+      const metricsServer = metrics ? await serveMetrics(options, metrics) : undefined;
       const shardWorker = await startShardWorker({
         redisUrl,
         prefix: options.prefix,
@@ -111,6 +118,7 @@ export function workerCommand(setExitCode: SetExitCode): Command {
         lockDurationMs: options.lockDuration,
         policy,
         log,
+        ...(metrics ? { metrics: new ShardMetricsFeed(metrics) } : {}),
       });
       const control = await startControlWorker({ redisUrl, prefix: options.prefix, name, log });
       log(`ready on ${redactRedisUrl(redisUrl)} (prefix "${options.prefix}", concurrency ${options.concurrency})`);
@@ -122,6 +130,7 @@ export function workerCommand(setExitCode: SetExitCode): Command {
         }
         log('stopping: finishing the running shard (send the signal again to hand it back now)');
         await Promise.all([shardWorker.close(), control.close()]);
+        await metricsServer?.close();
         log('stopped');
       }, log);
       setExitCode(EXIT.passed);

@@ -206,7 +206,8 @@ function shardTable(phase: PhaseReport): string[] {
   return ['| shard | worker | threads | attempts | duration |', '|---:|---|---:|---:|---:|', ...rows, ''];
 }
 
-function phaseSection(phase: PhaseReport): string[] {
+/** A phase's heading, what stopped or spoiled it, and its criteria: the phase's part of the verdict. */
+function phaseVerdict(phase: PhaseReport): string[] {
   const lines = [`## ${cell(phase.name)} (${cell(phase.scenario)}: ${phase.models.map(cell).join(', ')}): ${verdict(phase.passed)}`, ''];
   if (phase.error) lines.push(`> **Phase did not complete**: ${cell(phase.error.message)}`, '');
   const { stopped } = phase.metrics;
@@ -220,7 +221,11 @@ function phaseSection(phase: PhaseReport): string[] {
   } else {
     lines.push('_No criteria: this phase only measures._', '');
   }
-  return [...lines, ...metricsSection(phase.metrics), '', ...shardTable(phase)];
+  return lines;
+}
+
+function phaseSection(phase: PhaseReport): string[] {
+  return [...phaseVerdict(phase), ...metricsSection(phase.metrics), '', ...shardTable(phase)];
 }
 
 function runTable(report: RunReport): string[] {
@@ -251,20 +256,30 @@ function abortedLine(report: RunReport): string {
   );
 }
 
-/** The Markdown report. */
-export function renderMarkdownReport(report: RunReport): string {
+/** The run's outcome in a heading and a sentence. */
+function outcomeLines(report: RunReport): string[] {
   const failed = report.phases.flatMap((phase) => phase.criteria.filter((c) => !c.passed).map((c) => `${cell(phase.name)}: ${c.metric}`));
   const criteria = report.phases.reduce((sum, phase) => sum + phase.criteria.length, 0);
   const outcome = report.aborted ? 'INTERRUPTED ⏹' : report.passed ? 'PASS ✅' : 'FAIL ❌';
-  const lines = [
+  return [
     `# grym-perf: ${cell(report.plan.name)}: ${outcome}`,
     '',
     ...(report.aborted ? [abortedLine(report), ''] : []),
     report.passed ? `All ${criteria} criteria passed.` : `Failed: ${failed.length > 0 ? failed.join('; ') : 'a phase did not complete'}.`,
     '',
-    ...runTable(report),
-    '',
-    ...report.phases.flatMap(phaseSection),
   ];
+}
+
+/**
+ * The verdict part of report.md: the outcome, then each phase's verdict and criteria, without the
+ * metrics (what a CI job summary shows).
+ */
+export function renderMarkdownVerdict(report: RunReport): string {
+  return `${[...outcomeLines(report), ...report.phases.flatMap(phaseVerdict)].join('\n').trimEnd()}\n`;
+}
+
+/** The Markdown report. */
+export function renderMarkdownReport(report: RunReport): string {
+  const lines = [...outcomeLines(report), ...runTable(report), '', ...report.phases.flatMap(phaseSection)];
   return `${lines.join('\n').trimEnd()}\n`;
 }

@@ -14,9 +14,14 @@ export interface ReportPaths {
   htmlPath: string;
 }
 
+/** Where `writeReports` writes in `outDir`. */
+export function reportPaths(outDir: string): ReportPaths {
+  return { jsonPath: join(outDir, 'report.json'), markdownPath: join(outDir, 'report.md'), htmlPath: join(outDir, 'report.html') };
+}
+
 export async function writeReports(report: RunReport, outDir: string): Promise<ReportPaths> {
   await mkdir(outDir, { recursive: true });
-  const paths = { jsonPath: join(outDir, 'report.json'), markdownPath: join(outDir, 'report.md'), htmlPath: join(outDir, 'report.html') };
+  const paths = reportPaths(outDir);
   await writeFile(paths.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(paths.markdownPath, renderMarkdownReport(report));
   await writeFile(paths.htmlPath, renderHtmlReport(report));

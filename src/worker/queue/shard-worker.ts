@@ -18,6 +18,7 @@ import { BarrierTimeoutError, GrymError, toErrorPayload } from '../../shared/err
 import { shardJobSchema } from '../../shared/job-payloads';
 import { queueLayout, type QueueLayout } from '../../shared/queue-layout';
 import { connectRedis, reportRedisErrors } from '../../shared/redis-connection';
+import type { ShardMetricsFeed } from '../../shared/monitoring/shard-metrics-feed';
 import type { ShardProgress, ShardTask } from '../../shared/shard-task';
 import type { ShardResult } from '../../shared/shard-result';
 import { runShard } from '../run-shard';
@@ -40,6 +41,8 @@ export interface ShardWorkerOptions {
   /** What plans may use on this worker (see `createWorkerPolicy`); by default no variable and no module. */
   policy?: WorkerPolicy;
   log?: (line: string) => void;
+  /** Fed with each shard's progress and result (`worker --metrics-port`). */
+  metrics?: ShardMetricsFeed;
 }
 
 export interface ShardWorker {
@@ -92,6 +95,7 @@ interface ShardContext {
   threads: number;
   barrierRedis: Redis;
   log: (line: string) => void;
+  metrics: ShardMetricsFeed | undefined;
 }
 
 /** One attempt at the job's shard: admitted by the policy, started with the phase's other shards, run in the pool. */
@@ -112,8 +116,20 @@ async function runAdmitted(context: ShardContext, job: Job, signal: AbortSignal 
     // Too few workers took the phase's shards: waiting once more rarely finds the missing one.
     throw error instanceof BarrierTimeoutError ? new UnrecoverableError(error.message) : error;
   });
-  const onProgress = throttledProgress(job, name);
-  const result = await runShard(task, context.pool, { startAtMs, workerName: name, onProgress, maxSlices: context.threads, signal });
+  const toRedis = throttledProgress(job, name);
+  const shard = { run: task.runId, phase: task.phase.name, phaseIndex: task.phaseIndex, shardIndex: task.shardIndex, worker: name };
+  context.metrics?.shardStarted(shard);
+  const onProgress = (progress: ShardProgress) => {
+    toRedis(progress);
+    context.metrics?.progress(shard, progress);
+  };
+  const result = await runShard(task, context.pool, { startAtMs, workerName: name, onProgress, maxSlices: context.threads, signal }).catch(
+    (error: unknown) => {
+      context.metrics?.shardEnded(shard, null);
+      throw error;
+    },
+  );
+  context.metrics?.shardEnded(shard, result);
   log(`shard ${job.id}: done, ${result.requests.ok} ok, ${result.requests.errors} errors`);
   return { ...result, shards: result.shards.map((shard) => ({ ...shard, attempts: job.attemptsStarted })) };
 }
@@ -185,7 +201,16 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   const connection = connectRedis(options.redisUrl, `grym-worker-${name}`, { log });
   const barrierRedis = connectRedis(options.redisUrl, `grym-worker-${name}-barrier`, { log });
   const lockDuration = options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS;
-  const context: ShardContext = { layout, name, policy: options.policy ?? NO_POLICY, pool, threads, barrierRedis, log };
+  const context: ShardContext = {
+    layout,
+    name,
+    policy: options.policy ?? NO_POLICY,
+    pool,
+    threads,
+    barrierRedis,
+    log,
+    metrics: options.metrics,
+  };
   const running = new Set<Promise<unknown>>();
 
   const worker = new Worker(layout.shards, handingBackProcessor(context, running), {

@@ -1,0 +1,85 @@
+import { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { compareRuns, renderComparisonMarkdown } from '../../coordinator/comparison';
+import { openHistoryStore, resolveRunRef, type HistoryEntry, type HistoryStore } from '../../coordinator/history';
+import { EXIT } from '../../shared/errors';
+import { historyLocation, historyOption, historyRetentionOption, type HistoryFlags } from '../history-options';
+import { prefixOption, redisOption, redisTimeoutOption, type SetExitCode } from '../options';
+import { ensureWritableFile } from '../writable-out';
+
+interface CompareOptions extends HistoryFlags {
+  plan?: string;
+  markdown?: string;
+  html?: string;
+  json?: string;
+  redisTimeout: number;
+}
+
+const isLatest = (ref: string) => /^latest(~\d+)?$/.test(ref);
+
+/**
+ * Both runs; `latest` refs are resolved last, within the plan of the other run when --plan is not
+ * given (so `compare latest~1 latest` and `compare <id> latest` stay within one plan).
+ */
+async function resolvePair(
+  store: HistoryStore,
+  baseRef: string,
+  newRef: string,
+  plan: string | undefined,
+): Promise<[HistoryEntry, HistoryEntry]> {
+  const fixed = new Map<string, HistoryEntry>();
+  for (const ref of [baseRef, newRef]) if (!isLatest(ref) && !fixed.has(ref)) fixed.set(ref, await resolveRunRef(store, ref));
+  const planOfOther = plan ?? [...fixed.values()][0]?.planName;
+  const resolve = async (ref: string) =>
+    fixed.get(ref) ?? resolveRunRef(store, ref, planOfOther === undefined ? {} : { plan: planOfOther });
+  return [await resolve(baseRef), await resolve(newRef)];
+}
+
+export function compareCommand(setExitCode: SetExitCode): Command {
+  return new Command('compare')
+    .description(
+      'compare two runs phase by phase and metric by metric: regressed, improved, unchanged or inconclusive; exit 1 on a regression',
+    )
+    .argument('<base>', 'the run to compare against: a run id, latest, latest~N, or a report.json path')
+    .argument('<new>', 'the run to judge: a run id, latest, latest~N, or a report.json path')
+    .option('--plan <name>', 'latest and latest~N count runs of this plan (default: the plan of the other run, else any)')
+    .option('--markdown <file>', 'also write the comparison as Markdown there (for a pull request comment)')
+    .option('--html <file>', "also write an HTML page with both runs' latencies over time overlaid")
+    .option('--json <file>', 'also write the comparison as JSON there')
+    .addOption(historyOption())
+    .addOption(redisOption())
+    .addOption(prefixOption())
+    .addOption(redisTimeoutOption())
+    .addOption(historyRetentionOption().hideHelp())
+    .action(async (baseRef: string, newRef: string, options: CompareOptions) => {
+      for (const [file, flag] of [
+        [options.markdown, '--markdown'],
+        [options.html, '--html'],
+        [options.json, '--json'],
+      ] as const) {
+        if (file !== undefined) await ensureWritableFile(file, flag);
+      }
+      const location = historyLocation(options)!;
+      if (location.kind === 'redis') {
+        const { ensureRedisReachable } = await import('../../shared/redis-connection.js');
+        await ensureRedisReachable(location.url, options.redisTimeout);
+      }
+      const store = await openHistoryStore(location);
+      let pair: [HistoryEntry, HistoryEntry];
+      try {
+        pair = await resolvePair(store, baseRef, newRef, options.plan);
+      } finally {
+        await store.close();
+      }
+      const comparison = compareRuns(...pair);
+      const markdown = renderComparisonMarkdown(comparison);
+      console.log(markdown);
+      if (options.markdown !== undefined) await writeFile(options.markdown, markdown);
+      if (options.json !== undefined) await writeFile(options.json, `${JSON.stringify(comparison, null, 2)}\n`);
+      if (options.html !== undefined) {
+        const { renderComparisonHtml } = await import('../../coordinator/comparison/comparison-html.js');
+        await writeFile(options.html, renderComparisonHtml(comparison, pair[0].report, pair[1].report));
+      }
+      setExitCode(comparison.verdict === 'regressed' ? EXIT.failed : EXIT.passed);
+    });
+}

@@ -1,0 +1,132 @@
+/**
+ * History and comparison through the real CLI against the built-in mock: runs kept in a local
+ * history folder, `compare` and `run --baseline` judging them, `history` and `report` reading them.
+ */
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunComparison } from '../../src/coordinator/comparison';
+import { REPO_ROOT, runCli } from '../helpers/cli-process';
+
+// Each run is a few seconds of load; the file makes six of them.
+jest.setTimeout(180_000);
+
+const work = mkdtempSync(join(tmpdir(), 'grym-history-'));
+const historyDir = join(work, 'history');
+const plan = (name: string) => join(REPO_ROOT, 'tests/fixtures/plans', name);
+
+/** Runs a plan into the test's history and returns its run id, exit code and output. */
+async function run(planName: string, ...extra: string[]): Promise<{ runId: string; code: number | string; output: string }> {
+  const { code, output } = await runCli(['run', plan(planName), '--out', join(work, 'out'), '--history', historyDir, '--quiet', ...extra]);
+  const runId = /history: run (\S+) kept in/.exec(output)?.[1];
+  if (!runId) throw new Error(`no run kept (exit ${code}):\n${output}`);
+  return { runId, code, output };
+}
+
+async function compare(base: string, next: string): Promise<{ code: number | string; output: string; comparison: RunComparison }> {
+  const json = join(work, `compare-${base}-${next}.json`);
+  const { code, output } = await runCli(['compare', base, next, '--history', historyDir, '--json', json]);
+  return { code, output, comparison: JSON.parse(readFileSync(json, 'utf8')) as RunComparison };
+}
+
+const verdictsOf = (comparison: RunComparison) =>
+  Object.fromEntries(comparison.phases.flatMap((phase) => phase.metrics.map((metric) => [metric.metric, metric.verdict])));
+
+let first: string;
+let second: string;
+
+beforeAll(async () => {
+  first = (await run('history-aa.yaml')).runId;
+  second = (await run('history-aa.yaml')).runId;
+});
+
+test('an A/A pair of runs of one plan against the mock is unchanged on every metric, exit 0', async () => {
+  const { code, output, comparison } = await compare(first, second);
+  expect(code).toBe(0);
+  expect(comparison.verdict).toBe('unchanged');
+  const verdicts = verdictsOf(comparison);
+  // One token per reply and no probes: no inter-token gaps, no context metric; stability is off in the plan.
+  expect(Object.keys(verdicts).sort()).toEqual(
+    [
+      'latency.e2e.p50',
+      'latency.e2e.p95',
+      'latency.e2e.p99',
+      'latency.ttft.p50',
+      'latency.ttft.p95',
+      'latency.ttft.p99',
+      'requests.errorRate',
+      'throughput.rps',
+    ].sort(),
+  );
+  expect(new Set(Object.values(verdicts))).toEqual(new Set(['unchanged']));
+  // Same plan, same machine, same mock: nothing to warn about.
+  expect(comparison.warnings).toEqual([]);
+  expect(output).toContain('## grym-perf comparison: UNCHANGED');
+  expect(output).not.toContain('not like for like');
+});
+
+test('the mock 20 % slower to the first token: run --baseline and compare say regressed on TTFT and e2e, exit 1', async () => {
+  const slow = await run('history-slow-ttft.yaml', '--baseline', second);
+  expect(slow.code).toBe(1);
+  expect(slow.output).toContain('## grym-perf comparison: REGRESSED');
+  // The mock's settings are part of the target's fingerprint: said loudly, not compared silently.
+  expect(slow.output).toMatch(/not like for like[\s\S]*the environments differ .*target\.mock/);
+
+  const { code, comparison } = await compare(second, slow.runId);
+  expect(code).toBe(1);
+  expect(comparison.verdict).toBe('regressed');
+  const verdicts = verdictsOf(comparison);
+  for (const metric of ['latency.ttft.p50', 'latency.ttft.p95', 'latency.e2e.p50', 'latency.e2e.p95']) {
+    expect({ metric, verdict: verdicts[metric] }).toEqual({ metric, verdict: 'regressed' });
+  }
+  // The load did not change: neither did the error rate nor the throughput of an open loop.
+  expect(verdicts['requests.errorRate']).toBe('unchanged');
+  expect(verdicts['throughput.rps']).toBe('unchanged');
+  const ttft = comparison.phases[0]!.metrics.find((metric) => metric.metric === 'latency.ttft.p50')!;
+  // The change measured is the mock's +30 ms of 150 ms, within the bootstrap interval.
+  expect(ttft.relativeChange).toBeGreaterThan(0.15);
+  expect(ttft.relativeChange).toBeLessThan(0.25);
+  expect(ttft.interval![0]).toBeGreaterThan(0.1);
+  expect(comparison.warnings.join('\n')).toMatch(/target\.mock/);
+  expect(comparison.warnings.join('\n')).not.toMatch(/workloads differ/);
+});
+
+test('runs of a dozen requests are inconclusive, neither a pass nor a fail: exit 0', async () => {
+  const a = await run('history-few.yaml');
+  const b = await run('history-few.yaml');
+  const { code, output, comparison } = await compare(a.runId, b.runId);
+  expect(code).toBe(0);
+  expect(comparison.verdict).toBe('inconclusive');
+  const latencies = comparison.phases[0]!.metrics.filter((metric) => metric.metric.startsWith('latency.'));
+  expect(latencies.length).toBeGreaterThan(0);
+  for (const metric of latencies) {
+    expect(metric.verdict).toBe('inconclusive');
+    expect(metric.reason).toMatch(/too few requests to tell: 12 and 12/);
+  }
+  expect(output).toContain('## grym-perf comparison: INCONCLUSIVE');
+});
+
+test("history lists the kept runs newest first; report RUN_ID writes a kept run's reports; report files compare on summaries", async () => {
+  const listed = await runCli(['history', '--history', historyDir, '--plan', 'history-aa']);
+  expect(listed.code).toBe(0);
+  const lines = listed.output.split('\n').filter((line) => line.startsWith('history-aa-'));
+  expect(lines.length).toBe(readdirSync(historyDir).length);
+  expect(listed.output.indexOf(second)).toBeLessThan(listed.output.indexOf(first));
+  expect(lines.find((line) => line.startsWith(first))).toMatch(/ pass +local +[0-9a-f]{12} +[0-9a-f]{12}$/);
+
+  const out = join(work, 'from-history');
+  const reported = await runCli(['report', first, '--history', historyDir, '--out', out], { env: { GRYM_REDIS_URL: '' } });
+  expect(reported.code).toBe(0);
+  expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toMatchObject({ runId: first, passed: true });
+
+  // A report.json alone has no histograms: latencies are shown, not tested, and the output says so.
+  const baseFile = join(work, 'base-report.json');
+  await runCli(['report', second, '--history', historyDir, '--out', work], { env: { GRYM_REDIS_URL: '' } });
+  const copied = readFileSync(join(work, 'report.json'), 'utf8');
+  require('node:fs').writeFileSync(baseFile, copied);
+  const files = await runCli(['compare', baseFile, join(out, 'report.json'), '--history', historyDir]);
+  expect(files.code).toBe(0);
+  expect(files.output).toContain('a report file holds no histograms');
+  expect(files.output).toMatch(/`latency\.e2e\.p50` .*inconclusive \| no histograms/);
+  expect(files.output).toMatch(/`requests\.errorRate` .*unchanged/);
+});

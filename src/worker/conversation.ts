@@ -37,6 +37,8 @@ const VALUES = ['amber', 'cobalt', 'ember', 'indigo', 'jade', 'onyx', 'pearl', '
 /** What the next turn sends, and what it is checking. */
 export interface Turn {
   messages: ChatMessage[];
+  /** The same messages serialized as a JSON array: the history's part is kept serialized between turns, never serialized again. */
+  messagesJson: string;
   /** Set when this turn asks for a fact planted earlier. */
   probe?: { fact: Fact; plantedTurn: number; plantedModel: string; turn: number };
 }
@@ -55,6 +57,10 @@ export class Conversation {
   readonly id = `c${++conversationCounter}`;
   private readonly random: () => number;
   private readonly history: ChatMessage[];
+  /** `history` serialized, its messages joined by commas (a JSON array without its brackets). */
+  private historyJson: string;
+  /** The user message of the turn `next` gave last, serialized. */
+  private pendingUserJson: { turn: Turn; json: string } | undefined;
   private readonly plants = new Map<number, Fact>();
   private readonly probes = new Map<number, { fact: Fact; plantedTurn: number }>();
   private readonly plantedOn = new Map<string, string>();
@@ -69,6 +75,7 @@ export class Conversation {
     this.random = createRandom(seed);
     const { systemPrompt, prompts } = phase.conversation;
     this.history = [{ role: 'system', content: prompts === 'per-run' ? `[run ${runId}] ${systemPrompt}` : systemPrompt }];
+    this.historyJson = JSON.stringify(this.history[0]);
     this.schedule();
   }
 
@@ -118,15 +125,21 @@ export class Conversation {
     if (probe) {
       text = probeText(probe.fact.key);
     } else {
-      const filler = Array.from({ length: this.phase.conversation.promptTokens }, () => this.pick(FILLER)).join(' ');
+      let filler = '';
+      for (let word = 0; word < this.phase.conversation.promptTokens; word++)
+        filler += word === 0 ? this.pick(FILLER) : ` ${this.pick(FILLER)}`;
       const fact = this.plants.get(this.turn);
       text = fact ? `${plantFactText(fact)} ${filler}`.trim() : filler || 'Continue.';
     }
-    const messages: ChatMessage[] = [...this.history, { role: 'user', content: text }];
-    return {
-      messages,
+    const user: ChatMessage = { role: 'user', content: text };
+    const userJson = JSON.stringify(user);
+    const turn: Turn = {
+      messages: [...this.history, user],
+      messagesJson: `[${this.historyJson},${userJson}]`,
       ...(probe ? { probe: { ...probe, plantedModel: this.plantedOn.get(probe.fact.key) as string, turn: this.turn } } : {}),
     };
+    this.pendingUserJson = { turn, json: userJson };
+    return turn;
   }
 
   /**
@@ -138,7 +151,12 @@ export class Conversation {
     if (!outcome.ok) return undefined;
     const planted = this.plants.get(turnIndex);
     if (planted && !turn.probe) this.plantedOn.set(planted.key, model);
-    this.history.push(turn.messages[turn.messages.length - 1] as ChatMessage, { role: 'assistant', content: outcome.content });
+    const user = turn.messages[turn.messages.length - 1] as ChatMessage;
+    const reply: ChatMessage = { role: 'assistant', content: outcome.content };
+    this.history.push(user, reply);
+    const userJson = this.pendingUserJson?.turn === turn ? this.pendingUserJson.json : JSON.stringify(user);
+    this.pendingUserJson = undefined;
+    this.historyJson += `,${userJson},${JSON.stringify(reply)}`;
     if (!turn.probe) return undefined;
     return {
       distance: turn.probe.turn - turn.probe.plantedTurn,

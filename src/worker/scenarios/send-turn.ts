@@ -15,7 +15,13 @@ export async function sendTurn(
   const { target, stop } = context;
   const turn = conversation.next();
   const maxTokens = context.task.phase.conversation.maxTokens;
-  const outcome = await target.send({ conversationId: conversation.id, model, messages: turn.messages, maxTokens });
+  const outcome = await target.send({
+    conversationId: conversation.id,
+    model,
+    messages: turn.messages,
+    messagesJson: turn.messagesJson,
+    maxTokens,
+  });
   if (!outcome.ok && outcome.errorClass === 'aborted') return null;
   stop.observe(outcome);
   const probe = conversation.accept(turn, outcome, model);

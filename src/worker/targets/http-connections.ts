@@ -8,6 +8,13 @@
 import { Client, Pool, type Dispatcher } from 'undici';
 import type { ConnectionCounts } from '../../shared/shard-result';
 
+/**
+ * undici's own header and body timeouts are off: every request has one timer of its own over the
+ * whole exchange (`target.requestTimeout`), and undici's would refresh a timer on every piece of
+ * every stream for nothing (or cut a request the plan allows more time at their 300 s default).
+ */
+const NO_CLIENT_TIMEOUTS = { headersTimeout: 0, bodyTimeout: 0 } as const;
+
 export class HttpConnections {
   readonly pool: Pool;
   private readonly counts: ConnectionCounts = { opened: 0, retried: 0 };
@@ -23,6 +30,7 @@ export class HttpConnections {
       keepAliveTimeout: 30_000,
       pipelining: 1,
       maxResponseSize: maxResponseBytes,
+      ...NO_CLIENT_TIMEOUTS,
     });
     this.pool.on('connect', () => this.counts.opened++);
   }
@@ -33,7 +41,7 @@ export class HttpConnections {
    */
   async retryOnFreshConnection<T>(send: (dispatcher: Dispatcher) => Promise<T>): Promise<T> {
     this.counts.retried++;
-    const client = new Client(this.origin, { pipelining: 1, maxResponseSize: this.maxResponseBytes });
+    const client = new Client(this.origin, { pipelining: 1, maxResponseSize: this.maxResponseBytes, ...NO_CLIENT_TIMEOUTS });
     client.on('connect', () => this.counts.opened++);
     try {
       return await send(client);

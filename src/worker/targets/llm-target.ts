@@ -10,6 +10,8 @@ export interface ChatRequest {
   conversationId?: string;
   model: string;
   messages: readonly ChatMessage[];
+  /** `messages` already serialized as a JSON array, when the sender keeps them so (a conversation does). */
+  messagesJson?: string;
   maxTokens: number;
 }
 

@@ -8,7 +8,8 @@ import { once } from '../../shared/close-all';
 import type { OllamaTarget } from '../../shared/resolved-target';
 import { HttpConnections } from './http-connections';
 import { InFlightRequests } from './in-flight-requests';
-import { jsonHeaders, MalformedResponse, postWithTimeout, streamedLines } from './http-exchange';
+import { jsonHeaders, MalformedResponse, postWithTimeout } from './http-exchange';
+import { LineSplitter } from './line-splitter';
 import { successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
 
 interface OllamaLine {
@@ -40,48 +41,56 @@ export function createOllamaTarget(target: OllamaTarget, connections: number, st
   const http = new HttpConnections(base.origin, connections, target.maxResponseBytes);
   const inFlight = new InFlightRequests(stopSignal);
   const headers = jsonHeaders(target.apiKeyEnv);
+  const keepAlive = target.keepAliveMs !== undefined ? { keep_alive: `${Math.round(target.keepAliveMs / 1000)}s` } : {};
+  const fixedFields = (maxTokens: number) =>
+    JSON.stringify({ stream: target.stream, options: { num_predict: maxTokens }, ...keepAlive }).slice(1, -1);
 
   function send(request: ChatRequest): Promise<RequestOutcome> {
-    const body = JSON.stringify({
-      model: request.model,
-      messages: request.messages,
-      stream: target.stream,
-      options: { num_predict: request.maxTokens },
-      ...(target.keepAliveMs !== undefined ? { keep_alive: `${Math.round(target.keepAliveMs / 1000)}s` } : {}),
-    });
+    // Built as text around the conversation's serialized messages: the history is not serialized again each turn.
+    const messages = request.messagesJson ?? JSON.stringify(request.messages);
+    const body = `{"model":${JSON.stringify(request.model)},"messages":${messages},${fixedFields(request.maxTokens)}}`;
     const exchange = { path, headers, body, timeoutMs: target.requestTimeoutMs, maxResponseBytes: target.maxResponseBytes, inFlight };
-    return postWithTimeout(http, exchange, async (responseBody, startMs) => {
+    return postWithTimeout(http, exchange, (startMs) => {
       let content = '';
       let firstContentMs: number | null = null;
       const chunkTimes: number[] = [];
       let final: OllamaLine | undefined;
-      for await (const line of streamedLines(responseBody)) {
-        if (line.trim() === '') continue;
+      let arrivedMs = 0;
+      const lines = new LineSplitter((line) => {
+        if (line.trim() === '') return;
         const parsed = parseLine(line);
         if (parsed.error) throw new MalformedResponse(`error mid-stream: ${parsed.error}`);
         const piece = parsed.message?.content;
         if (typeof piece === 'string' && piece.length > 0) {
           if (target.stream) {
-            const now = performance.now();
-            firstContentMs ??= now;
-            chunkTimes.push(now);
+            firstContentMs ??= arrivedMs;
+            chunkTimes.push(arrivedMs);
           }
           content += piece;
         }
         if (parsed.done) final = parsed;
-      }
-      if (!final) throw new MalformedResponse('response ended without a done line');
-      const done: OllamaLine = final;
-      return successOutcome({
-        request,
-        startMs,
-        firstContentMs,
-        contentChunkTimesMs: chunkTimes,
-        content,
-        serverOutputTokens: done.eval_count,
-        serverInputTokens: done.prompt_eval_count,
-        loadMs: typeof done.load_duration === 'number' ? done.load_duration / 1e6 : undefined,
       });
+      return {
+        data(piece, pieceArrivedMs) {
+          arrivedMs = pieceArrivedMs;
+          lines.feed(piece);
+        },
+        end() {
+          lines.end();
+          if (!final) throw new MalformedResponse('response ended without a done line');
+          const done: OllamaLine = final;
+          return successOutcome({
+            request,
+            startMs,
+            firstContentMs,
+            contentChunkTimesMs: chunkTimes,
+            content,
+            serverOutputTokens: done.eval_count,
+            serverInputTokens: done.prompt_eval_count,
+            loadMs: typeof done.load_duration === 'number' ? done.load_duration / 1e6 : undefined,
+          });
+        },
+      };
     });
   }
 

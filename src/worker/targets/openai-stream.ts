@@ -58,46 +58,59 @@ function parseFrame(data: string): StreamEvent {
 }
 
 /**
- * The answer of one streamed response. A stream must end with `[DONE]` and carry at least one
- * frame with a choice (an empty answer with a `finish_reason` is an answer; a stream of usage
- * frames alone is not).
+ * The answer of one streamed response, fed piece by piece as the pieces arrive (`feed`), read
+ * when the body ends (`finish`). A stream must end with `[DONE]` and carry at least one frame
+ * with a choice (an empty answer with a `finish_reason` is an answer; a stream of usage frames
+ * alone is not).
  */
-export async function readOpenAiStream(body: AsyncIterable<Uint8Array>, legacy: boolean): Promise<StreamedAnswer> {
-  const answer: StreamedAnswer = { content: '', reasoning: '', usage: undefined, timings: undefined, chunkTimesMs: [] };
-  let done = false;
-  let choices = 0;
-  // When the piece carrying a frame arrived: stamped before parsing, so that parsing the frames
-  // ahead of it in the same piece is not counted as the server's time.
-  let arrivedMs = 0;
-  const onData = (data: string) => {
+export class OpenAiStream {
+  private readonly answer: StreamedAnswer = { content: '', reasoning: '', usage: undefined, timings: undefined, chunkTimesMs: [] };
+  private done = false;
+  private choices = 0;
+  /**
+   * When the piece carrying a frame arrived: stamped before parsing, so that parsing the frames
+   * ahead of it in the same piece is not counted as the server's time.
+   */
+  private arrivedMs = 0;
+  private readonly parser = createParser({ onEvent: (event) => this.onData(event.data) });
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly legacy: boolean) {}
+
+  /** A piece of the body, and `performance.now()` when it arrived. */
+  feed(piece: Uint8Array, arrivedMs: number): void {
+    this.arrivedMs = arrivedMs;
+    this.parser.feed(this.decoder.decode(piece, { stream: true }));
+  }
+
+  /** The answer, once the body ended; throws `MalformedResponse` for a stream cut short or without choices. */
+  finish(): StreamedAnswer {
+    this.parser.feed(this.decoder.decode());
+    if (!this.done) throw new MalformedResponse('stream ended without [DONE]');
+    if (this.choices === 0) throw new MalformedResponse('stream ended without a frame carrying a choice');
+    return this.answer;
+  }
+
+  private onData(data: string): void {
     if (data === '[DONE]') {
-      done = true;
+      this.done = true;
       return;
     }
+    const { answer } = this;
     const event = parseFrame(data);
     if (event.usage) answer.usage = event.usage;
     if (typeof event.timings === 'object' && event.timings !== null) answer.timings = event.timings;
     const choice = event.choices?.[0];
     // `choices: []` (a usage frame) or `[null]` carries no choice.
     if (typeof choice !== 'object' || choice === null) return;
-    choices++;
-    const content = legacy ? choice.text : choice.delta?.content;
+    this.choices++;
+    const content = this.legacy ? choice.text : choice.delta?.content;
     // Reasoning models stream their thinking first: it is output (TTFT, inter-token gaps) but
     // kept apart from the answer, which alone is scored by context probes.
     const thought = choice.delta?.reasoning_content ?? choice.delta?.reasoning;
     if ((typeof thought === 'string' && thought.length > 0) || (typeof content === 'string' && content.length > 0))
-      answer.chunkTimesMs.push(arrivedMs);
+      answer.chunkTimesMs.push(this.arrivedMs);
     if (typeof thought === 'string') answer.reasoning += thought;
     if (typeof content === 'string') answer.content += content;
-  };
-  const parser = createParser({ onEvent: (event) => onData(event.data) });
-  const decoder = new TextDecoder();
-  for await (const piece of body) {
-    arrivedMs = performance.now();
-    parser.feed(decoder.decode(piece, { stream: true }));
   }
-  parser.feed(decoder.decode());
-  if (!done) throw new MalformedResponse('stream ended without [DONE]');
-  if (choices === 0) throw new MalformedResponse('stream ended without a frame carrying a choice');
-  return answer;
 }

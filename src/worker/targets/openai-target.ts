@@ -6,11 +6,12 @@
  */
 import { once } from '../../shared/close-all';
 import type { OpenAiTarget } from '../../shared/resolved-target';
+import type { BodyReader } from './body-reader';
 import { HttpConnections } from './http-connections';
 import { InFlightRequests } from './in-flight-requests';
 import { jsonHeaders, MalformedResponse, postWithTimeout } from './http-exchange';
 import { successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
-import { cachedPromptTokens, readOpenAiStream, type LlamaTimings, type Usage } from './openai-stream';
+import { cachedPromptTokens, OpenAiStream, type LlamaTimings, type Usage } from './openai-stream';
 
 interface Completion {
   choices?: Array<{ message?: { content?: string }; text?: string }>;
@@ -31,19 +32,25 @@ export function createOpenAiTarget(target: OpenAiTarget, connections: number, st
   const http = new HttpConnections(base.origin, connections, target.maxResponseBytes);
   const inFlight = new InFlightRequests(stopSignal);
   const headers = jsonHeaders(target.apiKeyEnv, target.stream ? 'text/event-stream' : 'application/json');
+  const streamFields = target.stream ? '"stream":true,"stream_options":{"include_usage":true}' : '"stream":false';
 
   function send(request: ChatRequest): Promise<RequestOutcome> {
-    const body = JSON.stringify({
-      model: request.model,
-      ...(legacy ? { prompt: conversationPrompt(request.messages) } : { messages: request.messages }),
-      max_tokens: request.maxTokens,
-      stream: target.stream,
-      ...(target.stream ? { stream_options: { include_usage: true } } : {}),
-    });
+    // Built as text around the conversation's serialized messages: the history is not serialized again each turn.
+    const input = legacy
+      ? `"prompt":${JSON.stringify(conversationPrompt(request.messages))}`
+      : `"messages":${request.messagesJson ?? JSON.stringify(request.messages)}`;
+    const body = `{"model":${JSON.stringify(request.model)},${input},"max_tokens":${JSON.stringify(request.maxTokens)},${streamFields}}`;
     const exchange = { path, headers, body, timeoutMs: target.requestTimeoutMs, maxResponseBytes: target.maxResponseBytes, inFlight };
-    return postWithTimeout(http, exchange, async (responseBody, startMs) => {
-      if (target.stream) {
-        const streamed = await readOpenAiStream(responseBody, legacy);
+    return postWithTimeout(http, exchange, (startMs) => (target.stream ? streamReader(request, startMs) : jsonReader(request, startMs)));
+  }
+
+  /** A streamed answer: parsed frame by frame as the pieces arrive. */
+  function streamReader(request: ChatRequest, startMs: number): BodyReader {
+    const stream = new OpenAiStream(legacy);
+    return {
+      data: (piece, arrivedMs) => stream.feed(piece, arrivedMs),
+      end() {
+        const streamed = stream.finish();
         return successOutcome({
           request,
           startMs,
@@ -55,28 +62,39 @@ export function createOpenAiTarget(target: OpenAiTarget, connections: number, st
           serverInputTokens: streamed.usage?.prompt_tokens,
           serverCachedInputTokens: cachedPromptTokens(streamed.usage, streamed.timings),
         });
-      }
-      const json = (await responseBody.json().catch((error: unknown) => {
-        // A body cut off at maxResponseBytes (or a reset) is not a JSON problem: let it be classified.
-        if (error instanceof SyntaxError) throw new MalformedResponse('response is not JSON');
-        throw error;
-      })) as Completion | null;
-      if (typeof json !== 'object' || json === null) throw new MalformedResponse('response is not a JSON object');
-      const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
-      const content = legacy ? choice?.text : choice?.message?.content;
-      if (typeof content !== 'string') throw new MalformedResponse(legacy ? 'no choices[0].text' : 'no choices[0].message.content');
-      const usage = typeof json.usage === 'object' && json.usage !== null ? json.usage : undefined;
-      return successOutcome({
-        request,
-        startMs,
-        firstContentMs: null,
-        contentChunkTimesMs: [],
-        content,
-        serverOutputTokens: usage?.completion_tokens,
-        serverInputTokens: usage?.prompt_tokens,
-        serverCachedInputTokens: cachedPromptTokens(usage, typeof json.timings === 'object' ? json.timings : undefined),
-      });
-    });
+      },
+    };
+  }
+
+  /** A whole JSON answer: its pieces kept as they come, parsed once at the end. */
+  function jsonReader(request: ChatRequest, startMs: number): BodyReader {
+    const pieces: Buffer[] = [];
+    return {
+      data: (piece) => void pieces.push(piece),
+      end() {
+        let json: Completion | null;
+        try {
+          json = JSON.parse((pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces)).toString('utf8')) as Completion | null;
+        } catch {
+          throw new MalformedResponse('response is not JSON');
+        }
+        if (typeof json !== 'object' || json === null) throw new MalformedResponse('response is not a JSON object');
+        const choice = Array.isArray(json.choices) ? json.choices[0] : undefined;
+        const content = legacy ? choice?.text : choice?.message?.content;
+        if (typeof content !== 'string') throw new MalformedResponse(legacy ? 'no choices[0].text' : 'no choices[0].message.content');
+        const usage = typeof json.usage === 'object' && json.usage !== null ? json.usage : undefined;
+        return successOutcome({
+          request,
+          startMs,
+          firstContentMs: null,
+          contentChunkTimesMs: [],
+          content,
+          serverOutputTokens: usage?.completion_tokens,
+          serverInputTokens: usage?.prompt_tokens,
+          serverCachedInputTokens: cachedPromptTokens(usage, typeof json.timings === 'object' ? json.timings : undefined),
+        });
+      },
+    };
   }
 
   return { send, connections: () => http.stats(), close: once(() => http.close()) };

@@ -2,7 +2,7 @@
  * The generator self-check names the cause of an untrustworthy phase: grym-perf itself, or other
  * processes holding the machine's CPU while grym-perf's threads were mostly idle.
  */
-import { judgeGenerator } from '../../src/coordinator/metrics/generator-verdict';
+import { judgeGenerator, judgedTail } from '../../src/coordinator/metrics/generator-verdict';
 import { parsePlan } from '../../src/shared/parse-plan';
 import type { Summary } from '../../src/shared/phase-metrics';
 import type { MachineLoad } from '../../src/shared/shard-result';
@@ -86,4 +86,39 @@ test('long GC pauses in the generator threads make a phase untrustworthy, even w
   expect(paused).toMatchObject({ trustworthy: false, cause: 'harness' });
   expect(paused.warnings).toEqual(['generator GC pauses p99 25.0 ms > 20.0 ms (100 pauses, longest 25.0 ms)']);
   expect(judgeGenerator({ ...quiet, gcPauses: lag(4) }, phase)).toMatchObject({ trustworthy: true, warnings: [] });
+});
+
+test('event-loop lag that is a large share of the judged tail latency flags the phase, though far under maxEventLoopLag', () => {
+  const quiet = { schedulingLag: null, gcPauses: null, busiestUtilization: 0.08, machines: [load(800, 1_000)] };
+  // A 50 ms server at 10 connections: responses that arrive together wait for each other in one loop.
+  const tail = { percentile: 'p99' as const, metric: 'TTFT', latencyMs: 57 };
+  const verdict = judgeGenerator({ ...quiet, loopLag: lag(7), tail }, phase);
+  expect(verdict).toMatchObject({ trustworthy: false, cause: 'harness' });
+  expect(verdict.warnings).toEqual([
+    'generator event-loop lag p99 7.0 ms is 12 % of the TTFT p99 judged (57.0 ms): that tail measures the generator',
+  ]);
+  expect(judgeGenerator({ ...quiet, loopLag: lag(2), tail }, phase)).toMatchObject({ trustworthy: true, warnings: [] });
+  // Under a millisecond is timer noise, whatever the latency.
+  expect(judgeGenerator({ ...quiet, loopLag: lag(0.8), tail: { ...tail, latencyMs: 2 } }, phase).warnings).toEqual([]);
+});
+
+test('lag and GC pauses are judged at the percentile the criteria judge latency at', () => {
+  const tailPhase = parsePlan(
+    'name: p\ntarget: { baseUrl: "http://127.0.0.1:1/v1" }\nphases: [{ name: a, scenario: requests, models: [m], load: { requests: 1 }, criteria: { latency.e2e.p50: "< 1s", latency.ttft.max: "< 2s", latency.e2e.max: "< 3s" } }]',
+  ).phases[0]!;
+  expect(judgedTail(tailPhase)).toEqual({ percentile: 'max', metrics: ['ttft', 'e2e'] });
+  expect(judgedTail(phase)).toEqual({ percentile: 'p99', metrics: ['ttft', 'e2e'] });
+  const pauses: Summary = { ...lag(4), max: 30 };
+  const verdict = judgeGenerator(
+    {
+      loopLag: null,
+      schedulingLag: null,
+      gcPauses: pauses,
+      busiestUtilization: null,
+      machines: [],
+      tail: { percentile: 'max', metric: 'TTFT', latencyMs: 1000 },
+    },
+    tailPhase,
+  );
+  expect(verdict.warnings).toEqual(['generator GC pauses max 30.0 ms > 20.0 ms (100 pauses, longest 30.0 ms)']);
 });

@@ -146,6 +146,34 @@ describe('stability', () => {
   test('no windows, no verdict', () => {
     expect(judged({}).stability.value).toBeNull();
   });
+
+  const phaseOf = (load: string) =>
+    parsePlan(
+      `name: p\ntarget: { baseUrl: "http://127.0.0.1:1/v1" }\nphases: [{ name: a, scenario: requests, models: [m], load: ${load} }]`,
+    ).phases[0]!;
+  const series = (windows: Array<Partial<ReturnType<typeof emptyWindow>>>) => ({
+    windowMs: 1000,
+    originEpochMs: 0,
+    windows: windows.map((window, index) => ({ ...emptyWindow(index), inFlightMs: 4000, ...window })),
+  });
+
+  test('a short run against a perfect server reads 100 %: the window the duration ends in is held to its share of the time, later ones left out', () => {
+    // 2.5 s measured: windows 0 and 1 whole, window 2 half, window 3 only requests finishing after the end.
+    const verdict = computeStability(
+      series([{ ok: 100 }, { ok: 100 }, { ok: 50, inFlightMs: 2000 }, { ok: 4, inFlightMs: 10 }]),
+      phaseOf('{ concurrency: 4, duration: 2500ms }'),
+    );
+    expect(verdict.stability).toEqual({ value: 1, windows: 3, stableWindows: 3, windowMs: 1000 });
+    expect(verdict.isStable(3)).toBeNull();
+  });
+
+  test('the first window is held to its share of the requests in flight: a start under way is stable, a slow start with them all in flight is not', () => {
+    const shortPhase = phaseOf('{ concurrency: 4, duration: 5s }');
+    const rampingStart = series([{ ok: 30, inFlightMs: 1200 }, { ok: 100 }, { ok: 100 }, { ok: 100 }, { ok: 100 }]);
+    expect(computeStability(rampingStart, shortPhase).stability.value).toBe(1);
+    const slowStart = series([{ ok: 30 }, { ok: 100 }, { ok: 100 }, { ok: 100 }, { ok: 100 }]);
+    expect(computeStability(slowStart, shortPhase).isStable(0)).toBe(false);
+  });
 });
 
 describe('leak verdict', () => {

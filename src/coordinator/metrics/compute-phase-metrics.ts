@@ -7,7 +7,7 @@ import { memoryGrowth } from '../../shared/memory-growth';
 import type { MemorySample, PhaseMetrics, Summary } from '../../shared/phase-metrics';
 import type { Phase } from '../../shared/phase-schema';
 import { HISTOGRAM_NAMES, type HistogramName, type ShardResult } from '../../shared/shard-result';
-import { judgeGenerator } from './generator-verdict';
+import { judgeGenerator, judgedTail, type GeneratorSignals } from './generator-verdict';
 import { leakVerdict } from './leak-verdict';
 import { distributionOf, phaseTimeline } from './phase-timeline';
 import { computeStability } from './stability';
@@ -107,6 +107,18 @@ function tokenSource({ fromServer, estimated }: ShardResult['tokens']): PhaseMet
   return estimated > 0 ? 'estimated' : 'none';
 }
 
+/** The judged tail (`judgedTail`): the smallest latency measured among the judged metrics, at the judged percentile. */
+function tailLatency(phase: Phase, latency: Record<'e2e' | 'response' | 'ttft', Summary | null>): GeneratorSignals['tail'] {
+  const { percentile, metrics } = judgedTail(phase);
+  let tail: GeneratorSignals['tail'] = null;
+  for (const metric of metrics) {
+    const summary = latency[metric as keyof typeof latency];
+    if (summary && (tail === null || summary[percentile] < tail.latencyMs))
+      tail = { percentile, metric: metric === 'ttft' ? 'TTFT' : metric, latencyMs: summary[percentile] };
+  }
+  return tail;
+}
+
 export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMetrics {
   // Each merged histogram is decoded once: summaries and distributions read the same one.
   const histograms = Object.fromEntries(HISTOGRAM_NAMES.map((name) => [name, mergeEncoded([merged.histograms[name]])])) as Record<
@@ -121,6 +133,7 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
   const { stability, isStable } = computeStability(merged.series, phase);
   const loopLag = summary('loopLagUs');
   const { busiestUtilization, machines } = merged.generator;
+  const latency = { e2e: summary('e2eUs'), response: summary('responseUs'), ttft: summary('ttftUs') };
 
   return {
     durationMs,
@@ -137,9 +150,7 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
     },
     throughput: { requestsPerSecond: perSecond(ok), goodput: perSecond(good), outputTokensPerSecond: perSecond(tokens.output) },
     latency: {
-      e2e: summary('e2eUs'),
-      response: summary('responseUs'),
-      ttft: summary('ttftUs'),
+      ...latency,
       tpot: summary('tpotUs'),
       itl: summary('itlUs'),
     },
@@ -177,6 +188,7 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
         gcPauses: merged.memory.targetSource === 'thread-heap' ? null : summary('gcUs'),
         busiestUtilization,
         machines,
+        tail: tailLatency(phase, latency),
       },
       phase,
     ),

@@ -46,6 +46,11 @@ export interface ShardInfo {
   durationMs: number;
   /** Epoch ms of this shard's first measured request: shows that shards started together. */
   firstRequestAtMs: number | null;
+  /**
+   * The run's clock (Redis `TIME`) minus the worker's clock, in ms, measured at the start barrier;
+   * the shard's epoch times were moved by it. 0 for a local run; absent in results of older versions.
+   */
+  clockOffsetMs?: number;
 }
 
 export interface ShardResult {

@@ -4,7 +4,8 @@
  */
 import { hostname } from 'node:os';
 import { once } from '../shared/close-all';
-import { decodeShardTask, type ShardExecutor } from '../shared/shard-task';
+import { decodeShardTask, type ShardExecutor, type ShardTask } from '../shared/shard-task';
+import { createLocalPhaseControl } from './local-phase-control';
 import { runShard } from './run-shard';
 import { createWorkerPool, defaultThreads, warmWorkerPool } from './worker-pool';
 
@@ -33,12 +34,15 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): ShardEx
       await warm;
       const startAtMs = Date.now() + START_LEAD_MS;
       const maxSlices = Math.max(1, Math.floor(threads / tasks.length));
+      // Shards of one phase are judged together and stop together, as in a distributed run.
+      const control = tasks.length > 1 ? createLocalPhaseControl((tasks[0] as ShardTask).phase.abort, tasks.length) : undefined;
       return Promise.all(
         tasks.map((task) =>
           runShard(task, pool, {
             startAtMs,
             workerName,
             maxSlices,
+            ...(control ? { control: control.forShard(task.shardIndex) } : {}),
             ...(onProgress ? { onProgress } : {}),
             ...(stopSignal ? { stopSignal } : {}),
           }),

@@ -8,19 +8,29 @@ import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import type { MemorySample } from '../shared/phase-metrics';
 import { targetMemoryUnit } from '../shared/resolved-target';
+import { spokenDuration } from '../shared/abort-reason';
+import { abortRateSlotMs } from '../shared/abort-tally';
 import { mergeShardResults, type ShardInfo, type ShardResult, type StopReason } from '../shared/shard-result';
 import { splitEvenly, sumProgress, type ShardProgress, type ShardTask } from '../shared/shard-task';
 import { startMachineLoadProbe } from './machine-load';
 import { startMemorySampler } from './memory/memory-sampler';
 import { targetMemoryReader } from './memory/read-target-memory';
-import type { SliceProgress, SliceTask } from './run-slice';
-import { spokenDuration } from './scenarios/abort-conditions';
+import { followPhaseControl, type PhaseControl, type PhaseControlFollower } from './follow-phase-control';
+import { runClockResult } from './run-clock-result';
+import type { SliceMessage, SliceTask } from './run-slice';
 import { createShardStopState, ShardStop } from './scenarios/shard-stop';
 import { defaultThreads } from './worker-pool';
 
 export interface RunShardOptions {
-  /** Epoch ms at which every shard of the phase starts, set by the executor. */
+  /** Epoch ms (this process's clock) at which every shard of the phase starts, set by the executor. */
   startAtMs: number;
+  /**
+   * The run's clock minus this process's clock, in whole ms (what the start barrier measured against
+   * Redis `TIME`; 0 for a local run). The result's epoch times are given on the run's clock.
+   */
+  clockOffsetMs?: number;
+  /** The control of a sharded phase: this shard reports to it and stops when the phase stops (see `followPhaseControl`). */
+  control?: PhaseControl;
   workerName: string;
   /** Threads this shard may use (default: one per core). */
   maxSlices?: number;
@@ -47,7 +57,7 @@ function watchShardStop(
   const shard = new ShardStop(state);
   let stopped: StopReason | null = null;
   const stop = (reason: string) => {
-    if (shard.trip()) stopped = { reason, atMs: Date.now() };
+    if (shard.trip()) stopped = { reason, atMs: shard.nowMs() };
   };
   const { timeLimitMs } = task.phase;
   // setTimeout takes at most 2^31 - 1 ms (about 24 days); a longer delay would fire at once.
@@ -65,18 +75,34 @@ function watchShardStop(
   };
 }
 
-/** One message channel per slice; their progress is summed into the shard's. */
-function relaySliceProgress(task: ShardTask, sliceCount: number, onProgress: RunShardOptions['onProgress']): MessageChannel[] {
+/**
+ * One message channel per slice; their progress is summed into the shard's (windows moved to the
+ * run's clock), their latest failures and own stops go to the phase's control.
+ */
+function relaySliceMessages(
+  task: ShardTask,
+  sliceCount: number,
+  options: RunShardOptions,
+  control: PhaseControlFollower | undefined,
+): MessageChannel[] {
   const latest = new Map<number, ShardProgress>();
+  const offsetMs = options.clockOffsetMs ?? 0;
   return Array.from({ length: sliceCount }, () => {
     const channel = new MessageChannel();
-    channel.port1.on('message', ({ sliceIndex, progress }: SliceProgress) => {
-      latest.set(sliceIndex, progress);
-      onProgress?.({
+    channel.port1.on('message', (message: SliceMessage) => {
+      if (message.type === 'stopped') {
+        control?.ownStop(message.stopped);
+        return;
+      }
+      control?.noteFailure(message.lastFailure);
+      latest.set(message.sliceIndex, message.progress);
+      const { recent, ...sum } = sumProgress([...latest.values()], sliceCount);
+      options.onProgress?.({
         type: 'progress',
         shardIndex: task.shardIndex,
         phaseIndex: task.phaseIndex,
-        ...sumProgress([...latest.values()], sliceCount),
+        ...sum,
+        ...(recent ? { recent: recent.originEpochMs === 0 ? recent : { ...recent, originEpochMs: recent.originEpochMs + offsetMs } } : {}),
       });
     });
     return channel;
@@ -108,7 +134,8 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
   const startedMs = Date.now();
   const { phase } = task;
   const { startAtMs } = options;
-  const stopState = createShardStopState();
+  const clockOffsetMs = options.clockOffsetMs ?? 0;
+  const stopState = createShardStopState({ clockOffsetMs, controlled: options.control !== undefined });
   const slices = planSlices(task, options).map((slice) => ({ ...slice, stopState }));
   // Who held the CPU during the shard: this process or others on the machine (for the generator's verdict).
   const machine = startMachineLoadProbe({ worker: options.workerName, host: hostname(), threads: slices.length });
@@ -118,7 +145,15 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
   const readTarget = targetMemoryReader(task.target.memory);
   const targetMemory = readTarget ? startMemorySampler(readTarget, sampling) : undefined;
 
-  const channels = relaySliceProgress(task, slices.length, options.onProgress);
+  const control = options.control
+    ? followPhaseControl(options.control, new ShardStop(stopState), {
+        shardIndex: task.shardIndex,
+        shardCount: task.shardCount,
+        workerName: options.workerName,
+        slotMs: abortRateSlotMs(phase.abort),
+      })
+    : undefined;
+  const channels = relaySliceMessages(task, slices.length, options, control);
 
   let results: ShardResult[];
   let rssSamples: MemorySample[];
@@ -130,15 +165,19 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
         return pool.run({ ...slice, progressPort: port }, { transferList: [port], signal: options.signal ?? null }) as Promise<ShardResult>;
       }),
     );
+    // A slice's own stop, in case its message lost the race with its result (they travel on different ports).
+    const sliceStop = results.find((result) => result.stopped !== null)?.stopped;
+    if (sliceStop) control?.ownStop(sliceStop);
   } finally {
     stopWatch.close();
     for (const channel of channels) channel.port1.close();
     // Stopped even when a slice failed: a long-lived worker must not keep polling the target. Each stop is bounded in time.
-    [rssSamples, targetSamples] = await Promise.all([rss.stop(), targetMemory?.stop() ?? []]);
+    [rssSamples, targetSamples] = await Promise.all([rss.stop(), targetMemory?.stop() ?? [], control?.close()]);
   }
   const merged = mergeShardResults(results);
-  // Only the first to trip the shared flag gives a reason: a slice (an abort condition) or this thread (time limit, interrupt).
-  const stopped = merged.stopped ?? stopWatch.stopped();
+  // Only the first to trip the shared flag gives a reason: a slice (an abort condition; in a sharded phase as the
+  // other shards were told it), this thread (time limit, interrupt), or the phase's control.
+  const stopped = (merged.stopped && (control?.ownStopReason() ?? merged.stopped)) ?? stopWatch.stopped() ?? control?.stopped() ?? null;
   const source = task.target.memory.source;
   const shard: ShardInfo = {
     shardIndex: task.shardIndex,
@@ -150,21 +189,26 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
     attempts: 1,
     durationMs: Date.now() - startedMs,
     firstRequestAtMs: merged.firstStartMs,
+    clockOffsetMs,
   };
-  return {
-    ...merged,
-    generator: { ...merged.generator, machines: [machine.stop()] },
-    shards: [shard],
-    stopped,
-    memory: {
-      ...merged.memory,
-      targetReadFailures: merged.memory.targetReadFailures + (targetMemory?.failures.count ?? 0),
-      targetReadError: merged.memory.targetReadError ?? targetMemory?.failures.firstError ?? null,
-      harnessRss: { [options.workerName]: rssSamples },
-      targetSource: source,
-      targetUnit: targetMemoryUnit(task.target.memory),
-      // A module target lives in the threads: their heaps are its memory.
-      target: source === 'thread-heap' ? merged.memory.threadHeap : targetSamples.length > 0 ? { [options.workerName]: targetSamples } : {},
+  return runClockResult(
+    {
+      ...merged,
+      generator: { ...merged.generator, machines: [machine.stop()] },
+      shards: [shard],
+      stopped,
+      memory: {
+        ...merged.memory,
+        targetReadFailures: merged.memory.targetReadFailures + (targetMemory?.failures.count ?? 0),
+        targetReadError: merged.memory.targetReadError ?? targetMemory?.failures.firstError ?? null,
+        harnessRss: { [options.workerName]: rssSamples },
+        targetSource: source,
+        targetUnit: targetMemoryUnit(task.target.memory),
+        // A module target lives in the threads: their heaps are its memory.
+        target:
+          source === 'thread-heap' ? merged.memory.threadHeap : targetSamples.length > 0 ? { [options.workerName]: targetSamples } : {},
+      },
     },
-  };
+    clockOffsetMs,
+  );
 }

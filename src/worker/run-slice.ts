@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import type { MemorySample } from '../shared/phase-metrics';
 import { deriveSeed, type ShardProgress, type ShardTask } from '../shared/shard-task';
-import type { ShardResult } from '../shared/shard-result';
+import type { ShardResult, StopReason } from '../shared/shard-result';
 import { watchGeneratorHealth } from './generator-health';
 import { heapSnapshotDir, startHeapSnapshots } from './memory/heap-snapshots';
 import { startMemorySampler } from './memory/memory-sampler';
@@ -41,16 +41,27 @@ export interface SliceTask {
   progressPort?: MessagePort;
 }
 
-/** What a slice posts on its progress port. */
+/** What a slice posts on its progress port: its progress, and its own stop at once when it stops the shard. */
+export type SliceMessage = SliceProgress | SliceStopped;
+
 export interface SliceProgress {
+  type: 'progress';
   sliceIndex: number;
   progress: ShardProgress;
+  /** The slice's latest failure in words, for a phase-wide stop reason to quote. */
+  lastFailure: string | null;
+}
+
+interface SliceStopped {
+  type: 'stopped';
+  sliceIndex: number;
+  stopped: StopReason;
 }
 
 const PROGRESS_INTERVAL_MS = 250;
 
 /** Posts the slice's progress at most every PROGRESS_INTERVAL_MS (`force`: now): done share by requests or time. */
-function progressPoster(slice: SliceTask, recorder: Recorder): (force?: boolean) => void {
+function progressPoster(slice: SliceTask, recorder: Recorder, stop: SliceStop): (force?: boolean) => void {
   const { task, startAtMs } = slice;
   const { phase } = task;
   const { warmupMs, durationMs } = phase.load;
@@ -59,16 +70,22 @@ function progressPoster(slice: SliceTask, recorder: Recorder): (force?: boolean)
   const plannedRequests = task.requests === undefined ? switchRequests : (task.requests * slice.concurrency) / task.concurrency;
   const plannedEndMs = durationMs === undefined ? undefined : startAtMs + warmupMs + durationMs;
   let lastProgressMs = 0;
+  let failureTold = false;
   return (force = false) => {
     const now = Date.now();
-    if (!slice.progressPort || (!force && now - lastProgressMs < PROGRESS_INTERVAL_MS)) return;
+    // The slice's first failure goes out at once: a phase-wide stop reason quotes a failure.
+    const firstFailure = !failureTold && stop.hasFailed;
+    if (!slice.progressPort || (!force && !firstFailure && now - lastProgressMs < PROGRESS_INTERVAL_MS)) return;
     lastProgressMs = now;
+    failureTold ||= firstFailure;
     const { completed, errors } = recorder.counts();
     const byRequests = plannedRequests ? (completed + errors) / plannedRequests : 0;
     const byTime = plannedEndMs ? (now - startAtMs) / (plannedEndMs - startAtMs) : 0;
     const fraction = Math.min(1, Math.max(byRequests, byTime));
     const message: SliceProgress = {
+      type: 'progress',
       sliceIndex: slice.sliceIndex,
+      lastFailure: stop.lastFailure,
       progress: {
         type: 'progress',
         shardIndex: task.shardIndex,
@@ -84,7 +101,11 @@ function progressPoster(slice: SliceTask, recorder: Recorder): (force?: boolean)
 }
 
 export async function runSlice(slice: SliceTask): Promise<ShardResult> {
-  const stop = new SliceStop(slice.stopState ?? createShardStopState(), slice.task.phase.abort);
+  const port = slice.progressPort;
+  const stop = new SliceStop(slice.stopState ?? createShardStopState(), slice.task.phase.abort, (stopped) => {
+    const message: SliceStopped = { type: 'stopped', sliceIndex: slice.sliceIndex, stopped };
+    port?.postMessage(message);
+  });
   try {
     return await runStoppableSlice(slice, stop);
   } finally {
@@ -125,7 +146,7 @@ async function runStoppableSlice(slice: SliceTask, stop: SliceStop): Promise<Sha
   const health = watchGeneratorHealth(recorder, phase.stability.windowMs);
   const heap = startMemorySampler(() => process.memoryUsage().heapUsed, { intervalMs: phase.memory.intervalMs, originEpochMs: startAtMs });
   const targetPerCycle: MemorySample[] = [];
-  const postProgress = progressPoster(slice, recorder);
+  const postProgress = progressPoster(slice, recorder, stop);
 
   let heapSamples: MemorySample[];
   try {

@@ -71,6 +71,21 @@ phases:
     models: [ok, stall]
     load: { concurrency: 2, duration: 10s }
     conversation: { turns: 100, promptTokens: 1 }
+  # Two shards judged and stopped as one phase (the local executor's phase control, as a distributed run's guard):
+  # shard 1 holds conversations ok, ok, fail; shard 2 holds ok, ok and never fails.
+  - name: sibling
+    scenario: requests
+    models: [ok, ok, fail]
+    load: { concurrency: 5, duration: 10s }
+    conversation: { turns: 100, promptTokens: 1 }
+    shards: 2
+    abort: { consecutiveFailures: 5 }
+  - name: phase-rate
+    scenario: requests
+    models: [flaky]
+    load: { concurrency: 2, duration: 10s }
+    shards: 2
+    abort: { errorRate: { above: 30%, window: 5s, minRequests: 60 } }
 `);
 
 let executor: ShardExecutor;
@@ -144,6 +159,28 @@ describe('abort conditions', () => {
     expect(metrics.requests.errors).toBe(0);
     // 1 s limit; the rest is thread hand-off and closing, under a second even on a busy machine.
     expect(elapsedMs).toBeLessThan(2500);
+  });
+
+  test("a sharded phase: one shard's own condition stops the other shard too, and names the shard", async () => {
+    const { results, metrics } = await runPhase('sibling');
+    expect(results).toHaveLength(2);
+    expect(metrics.stopped?.reason).toMatch(
+      /^5 consecutive failed requests \(http_500: .*model crashed.*\), on shard 1 of 2 \(.+-local\)$/,
+    );
+    // Both shards stopped (the healthy one at its next exchange, 250 ms), far before the phase's 10 s: 3 s leaves room for a busy machine.
+    for (const result of results) expect(result.shards[0]!.durationMs).toBeLessThan(3000);
+  });
+
+  test('a sharded phase: the error rate is judged on both shards together', async () => {
+    const { results, metrics } = await runPhase('phase-rate');
+    const reason =
+      /^error rate [\d.]+% over the last 5 s, above 30% \((\d+) of (\d+) requests failed; http_500: .*\), all 2 shards together$/.exec(
+        metrics.stopped?.reason ?? '',
+      );
+    expect(metrics.stopped?.reason).toMatch(/all 2 shards together$/);
+    expect(reason).not.toBeNull();
+    expect(Number(reason![2])).toBeGreaterThanOrEqual(60);
+    for (const result of results) expect(result.shards[0]!.durationMs).toBeLessThan(3000);
   });
 
   test("an interrupt through the executor's stop signal stops the phase: counts kept, the hanging request abandoned", async () => {

@@ -15,7 +15,7 @@ import type { ShardProgress, ShardTask } from '../../src/shared/shard-task';
 import { shardTasks } from '../../src/coordinator/shard-tasks';
 import { createLocalExecutor } from '../../src/worker';
 import { runShard } from '../../src/worker/run-shard';
-import type { SliceTask } from '../../src/worker/run-slice';
+import type { SliceProgress, SliceTask } from '../../src/worker/run-slice';
 import { createWorkerPool } from '../../src/worker/worker-pool';
 
 // Each test runs real load for one to two seconds in threads that load TypeScript through tsx.
@@ -140,8 +140,8 @@ describe('slices in a real pool', () => {
 
   test('a progress port passed to a slice receives its throttled updates', async () => {
     const channel = new MessageChannel();
-    const updates: Array<{ sliceIndex: number; progress: ShardProgress }> = [];
-    channel.port1.on('message', (message: { sliceIndex: number; progress: ShardProgress }) => updates.push(message));
+    const updates: SliceProgress[] = [];
+    channel.port1.on('message', (message: SliceProgress) => updates.push(message));
     const slice: SliceTask = {
       type: 'slice',
       task: task(0),
@@ -157,7 +157,12 @@ describe('slices in a real pool', () => {
     for (let tries = 0; tries < 100 && updates.at(-1)?.progress.completed !== result.requests.ok; tries++)
       await new Promise((resolve) => setTimeout(resolve, 10));
     channel.port1.close();
-    expect(updates.at(-1)).toEqual({ sliceIndex: 0, progress: expect.objectContaining({ completed: 60, errors: 0, fraction: 1 }) });
+    expect(updates.at(-1)).toEqual({
+      type: 'progress',
+      sliceIndex: 0,
+      progress: expect.objectContaining({ completed: 60, errors: 0, fraction: 1 }),
+      lastFailure: null,
+    });
   });
 });
 

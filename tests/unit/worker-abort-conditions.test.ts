@@ -3,7 +3,8 @@
  * or of failures, what breaks a run, the error-rate window and its minimum, the harness's own
  * abandoned requests counting for nothing, and one trip per shard.
  */
-import { AbortConditions, spokenDuration } from '../../src/worker/scenarios/abort-conditions';
+import { spokenDuration } from '../../src/shared/abort-reason';
+import { AbortConditions } from '../../src/worker/scenarios/abort-conditions';
 import { createShardStopState, ShardStop } from '../../src/worker/scenarios/shard-stop';
 import type { RequestFailure, RequestOutcome } from '../../src/worker/targets/llm-target';
 

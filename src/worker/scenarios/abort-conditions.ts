@@ -3,69 +3,51 @@
  * included, with counts shared by its threads (`ShardStop`): consecutive requests that never
  * reached the server, consecutive failures of any class, and the error rate over a sliding window
  * once it holds enough requests. A request the harness abandoned (`aborted`) counts for nothing.
+ *
+ * In a sharded phase the shard's counts also go to the phase's control, which judges all shards
+ * together with the same `abortReason`; the error rate is then judged there only, since its
+ * `minRequests` and share are about all of the phase's requests, not one shard's part.
  */
+import { abortReason } from '../../shared/abort-reason';
+import { ABORT_RATE_SLOTS, abortRateSlotMs } from '../../shared/abort-tally';
 import type { Phase } from '../../shared/phase-schema';
 import type { RequestFailure, RequestOutcome } from '../targets/llm-target';
-import { ERROR_RATE_BUCKETS, type ShardStop } from './shard-stop';
-
-/** A duration in the words of a stop reason: 3600000 -> "1 h", 90000 -> "1.5 min", 5000 -> "5 s". */
-export function spokenDuration(ms: number): string {
-  const round = (value: number) => String(Math.round(value * 10) / 10);
-  if (ms >= 3_600_000) return `${round(ms / 3_600_000)} h`;
-  if (ms >= 60_000) return `${round(ms / 60_000)} min`;
-  if (ms >= 1000) return `${round(ms / 1000)} s`;
-  return `${Math.round(ms)} ms`;
-}
+import type { ShardStop } from './shard-stop';
 
 /** The failure that tipped a condition, as the reason shows it: "connection_refused: connect ECONNREFUSED 127.0.0.1:9". */
-const example = (failure: RequestFailure) => `${failure.errorClass}: ${failure.message.slice(0, 160)}`;
+export const failureExample = (failure: RequestFailure) => `${failure.errorClass}: ${failure.message.slice(0, 160)}`;
 
 export class AbortConditions {
   private readonly slotMs: number | undefined;
+  /** Whether this shard keeps times: only for a phase control, so a lone shard pays for no clock read per request. */
+  private readonly timed: boolean;
 
   constructor(
     private readonly shard: ShardStop,
     private readonly abort: Phase['abort'],
   ) {
-    this.slotMs = abort.errorRate ? abort.errorRate.windowMs / ERROR_RATE_BUCKETS : undefined;
+    this.slotMs = abortRateSlotMs(abort);
+    this.timed = shard.controlled || this.slotMs !== undefined;
   }
 
   /** Counts an outcome; returns the condition in words when it now holds, else null. */
   observe(outcome: RequestOutcome): string | null {
-    const { shard, abort } = this;
+    const { shard } = this;
+    if (!outcome.ok && outcome.errorClass === 'aborted') return null;
+    const nowMs = this.timed ? shard.nowMs() : 0;
+    if (this.slotMs !== undefined) shard.countRequest(Math.floor(nowMs / this.slotMs), !outcome.ok);
     if (outcome.ok) {
-      shard.resetConnectionRun();
-      shard.resetFailureRun();
-      if (this.slotMs !== undefined) shard.countRequest(Math.floor(Date.now() / this.slotMs), false);
+      shard.reached(true, nowMs);
       return null;
     }
-    if (outcome.errorClass === 'aborted') return null;
-    if (outcome.connectionFailure) {
-      const run = shard.addConnectionFailure();
-      // The threshold, not the run: another thread may have added to the run meanwhile.
-      if (abort.connectionFailures > 0 && run >= abort.connectionFailures)
-        return `${abort.connectionFailures} consecutive connection failures (${example(outcome)})`;
-    } else {
-      shard.resetConnectionRun();
-    }
-    const failures = shard.addFailure();
-    if (abort.consecutiveFailures > 0 && failures >= abort.consecutiveFailures)
-      return `${abort.consecutiveFailures} consecutive failed requests (${example(outcome)})`;
-    return this.slotMs === undefined ? null : this.errorRateReason(outcome);
-  }
-
-  /** Counts a failure in the sliding window and judges the rate there. */
-  private errorRateReason(failure: RequestFailure): string | null {
-    const rule = this.abort.errorRate;
-    if (!rule || this.slotMs === undefined) return null;
-    const slot = Math.floor(Date.now() / this.slotMs);
-    this.shard.countRequest(slot, true);
-    const { requests, failures } = this.shard.windowCounts(slot, ERROR_RATE_BUCKETS);
-    if (requests < rule.minRequests || failures / requests <= rule.above) return null;
-    const share = `${Math.round((failures / requests) * 1000) / 10}%`;
-    return (
-      `error rate ${share} over the last ${spokenDuration(rule.windowMs)}, above ${Math.round(rule.above * 1000) / 10}% ` +
-      `(${failures} of ${requests} requests failed; ${example(failure)})`
-    );
+    let connectionRun = 0;
+    if (outcome.connectionFailure) connectionRun = shard.addConnectionFailure(nowMs);
+    else shard.reached(false, nowMs);
+    const failureRun = shard.addFailure(nowMs);
+    // The error rate of a sharded phase is its control's to judge, over all shards' requests.
+    const window =
+      this.slotMs === undefined || shard.controlled ? null : shard.windowCounts(Math.floor(nowMs / this.slotMs), ABORT_RATE_SLOTS);
+    // The thresholds, not the runs, are named: another thread may have added to a run meanwhile.
+    return abortReason(this.abort, { connectionRun, failureRun, window }, failureExample(outcome));
   }
 }

@@ -6,8 +6,8 @@
  */
 import type { Phase } from '../../shared/phase-schema';
 import type { StopReason } from '../../shared/shard-result';
-import type { RequestOutcome } from '../targets/llm-target';
-import { AbortConditions } from './abort-conditions';
+import type { RequestFailure, RequestOutcome } from '../targets/llm-target';
+import { AbortConditions, failureExample } from './abort-conditions';
 import { ShardStop } from './shard-stop';
 
 /** How often a thread looks whether another one (or the main thread) stopped the shard. */
@@ -23,8 +23,15 @@ export class SliceStop {
   private readonly controller = new AbortController();
   private readonly sleepers = new Set<() => void>();
   private readonly poll: NodeJS.Timeout;
+  /** Kept by reference: the words are made only when asked (`lastFailure`), not per failure. */
+  private latestFailure: RequestFailure | null = null;
 
-  constructor(state: SharedArrayBuffer, abort: Phase['abort']) {
+  /** `onTrip` hears this thread's own stop at once (the shard's main thread tells the phase's other shards). */
+  constructor(
+    state: SharedArrayBuffer,
+    abort: Phase['abort'],
+    private readonly onTrip?: (reason: StopReason) => void,
+  ) {
     this.shard = new ShardStop(state);
     this.conditions = new AbortConditions(this.shard, abort);
     this.signal = this.controller.signal;
@@ -38,12 +45,25 @@ export class SliceStop {
     return this.shard.stopped;
   }
 
+  /** Whether this thread has seen a failure (not one the harness abandoned). */
+  get hasFailed(): boolean {
+    return this.latestFailure !== null;
+  }
+
+  /** This thread's latest failure (not one the harness abandoned), as a stop reason quotes it; null before any. */
+  get lastFailure(): string | null {
+    return this.latestFailure === null ? null : failureExample(this.latestFailure);
+  }
+
   /** Judges an outcome against the phase's abort conditions; the first thread to see one hold stops the shard. */
   observe(outcome: RequestOutcome): void {
+    if (!outcome.ok && outcome.errorClass !== 'aborted') this.latestFailure = outcome;
     const reason = this.conditions.observe(outcome);
     if (reason === null || !this.shard.trip()) return;
-    this.reason = { reason, atMs: Date.now() };
+    // On the run's clock: a sharded phase compares it with the other shards' times.
+    this.reason = { reason, atMs: this.shard.nowMs() };
     this.halt();
+    this.onTrip?.(this.reason);
   }
 
   /** Waits `ms`, or less when the shard stops meanwhile. */

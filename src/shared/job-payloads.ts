@@ -20,8 +20,8 @@ export const phaseJobSchema = z.strictObject({
   phaseName: z.string(),
   /** The shard jobs this phase fans out to, as the coordinator built them (each worker parses its own). */
   shards: z.array(z.unknown()),
-  /** Where the phase job is: fanning out its shards, or merging their results. */
-  step: z.enum(['fan-out', 'merge']).default('fan-out'),
+  /** Where the phase job is: fanning out its shards, guarding them while they run, or merging their results. */
+  step: z.enum(['fan-out', 'guard', 'merge']).default('fan-out'),
 });
 
 export const runJobSchema = z.strictObject({

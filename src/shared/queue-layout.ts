@@ -6,7 +6,7 @@
  * - `phases`: one job per phase, chained so that phase k waits for phase k-1; it fans out the
  *   shards and returns the phase's merged outcome;
  * - `shards`: the load itself, pulled by `grym-perf worker` processes.
- * Job ids, run ids and barrier keys are made here and nowhere else; so are the redacted forms of a
+ * Job ids, run ids, barrier and control keys are made here and nowhere else; so are the redacted forms of a
  * Redis URL and of Redis errors (never the password). Nothing here connects: it only names things.
  */
 import { DEFAULT_PREFIX } from './defaults';
@@ -64,6 +64,16 @@ export function shardJobId(runId: string, phaseIndex: number, shardIndex: number
 export function barrierKeys(layout: QueueLayout, runId: string, phaseIndex: number): { arrived: string; start: string } {
   const base = `${layout.prefix}:barrier:${runId}:p${phaseIndex}`;
   return { arrived: `${base}:arrived`, start: `${base}:start` };
+}
+
+/**
+ * The control keys of one sharded phase: a hash of each shard's latest abort tally (field
+ * `s<index>`), read by the phase's guard, and the phase's stop (a `StopReason` as JSON, set once),
+ * read by every shard.
+ */
+export function phaseControlKeys(layout: QueueLayout, runId: string, phaseIndex: number): { tallies: string; stop: string } {
+  const base = `${layout.prefix}:control:${runId}:p${phaseIndex}`;
+  return { tallies: `${base}:tallies`, stop: `${base}:stop` };
 }
 
 /** A run id from the plan name and the time: readable, sortable, no ':' and never integer-like. */

@@ -1,22 +1,25 @@
 /**
  * The coordination side of a distributed run, run by every `grym-perf worker` and dashboard
  * process so that a run finishes even when the CLI that submitted it has gone:
- * - a phase job (its previous phase done) fans out its shard jobs as children, waits for them,
- *   then returns its own merged outcome (`phaseOutcome`);
+ * - a phase job (its previous phase done) fans out its shard jobs as children, guards them while
+ *   they run (abort conditions judged on all shards together, `guardPhase`), waits for them, then
+ *   returns its own merged outcome (`phaseOutcome`);
  * - the run job (all phases done) reads each phase's outcome by its job id, builds the report
  *   (criteria judged on the merged results, never per shard), stores the `RunReport` as its
  *   return value and writes the Markdown summary into its job log for bull-board.
  */
-import { Job, Queue, WaitingChildrenError, Worker } from 'bullmq';
+import { Job, Queue, WaitingChildrenError, WaitingError, Worker } from 'bullmq';
 import { closeAll, once } from '../../shared/close-all';
 import { DEFAULT_SHARD_ATTEMPTS, JOB_RETENTION_SECONDS } from '../../shared/defaults';
 import { toErrorPayload } from '../../shared/errors';
-import { phaseJobSchema, runJobSchema, type PhaseJob, type RunJob } from '../../shared/job-payloads';
-import { queueLayout, redactRedisText, shardJobId, type QueueLayout } from '../../shared/queue-layout';
+import { phaseJobSchema, runJobSchema, shardJobSchema, type PhaseJob, type RunJob } from '../../shared/job-payloads';
+import type { Phase } from '../../shared/phase-schema';
+import { phaseControlKeys, queueLayout, redactRedisText, shardJobId, type QueueLayout } from '../../shared/queue-layout';
 import { connectRedis, reportRedisErrors } from '../../shared/redis-connection';
 import type { RunReport } from '../../shared/run-report';
 import type { ShardResult } from '../../shared/shard-result';
 import { renderMarkdownReport } from '../reports/markdown-report';
+import { guardPhase, hasAbortConditions } from './guard-phase';
 import { phaseOutcome, type PhaseOutcome } from './phase-outcome';
 import { readPhaseOutcomes } from './read-phase-outcomes';
 import { runReportFromOutcomes } from './run-outcome';
@@ -38,13 +41,8 @@ export interface ControlWorker {
   close(): Promise<void>;
 }
 
-async function fanOut(
-  job: Job,
-  data: PhaseJob,
-  shardQueue: Queue,
-  options: ControlWorkerOptions,
-  token: string | undefined,
-): Promise<void> {
+/** Adds the phase's shard jobs as children of its phase job (idempotent: the ids are fixed). */
+async function fanOut(job: Job, data: PhaseJob, shardQueue: Queue, options: ControlWorkerOptions): Promise<void> {
   await shardQueue.addBulk(
     data.shards.map((shard, shardIndex) => ({
       name: `${data.phaseName}#${shardIndex}`,
@@ -60,8 +58,13 @@ async function fanOut(
       },
     })),
   );
-  await job.updateData({ ...data, step: 'merge' });
-  if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
+}
+
+/** The abort conditions of a phase, from its first shard job; undefined for a lone shard or a job this version cannot read. */
+function guardedConditions(data: PhaseJob): Phase['abort'] | undefined {
+  if (data.shards.length < 2) return undefined;
+  const shard = shardJobSchema.safeParse(data.shards[0]);
+  return shard.success && hasAbortConditions(shard.data.task.phase.abort) ? shard.data.task.phase.abort : undefined;
 }
 
 /** The shard jobs' results among a phase job's children (the previous phase is a child too). */
@@ -83,15 +86,44 @@ export async function startControlWorker(options: ControlWorkerOptions): Promise
   const phaseQueue = new Queue(layout.phases, { connection, prefix: layout.prefix });
   for (const queue of [shardQueue, phaseQueue]) reportRedisErrors(queue, options.redisUrl, log, `${queue.name} queue`);
 
-  const processPhase = async (job: Job, token?: string): Promise<PhaseOutcome> => {
+  /**
+   * A phase job: fans out its shards, guards them while they run (the phase's abort conditions
+   * judged on all shards together, see `guardPhase`), then waits for them and merges their results.
+   * Each step is written into the job's data first, so a job taken over by another control worker
+   * (this one stopped or died) goes on where it was.
+   */
+  const processPhase = async (job: Job, token: string | undefined, signal?: AbortSignal): Promise<PhaseOutcome> => {
     const data = phaseJobSchema.parse(job.data);
+    const say = (line: string) => log(`phase ${data.phaseName} of ${data.runId}: ${line}`);
     if (data.step === 'fan-out') {
-      log(`phase ${data.phaseName} of ${data.runId}: starting ${data.shards.length} shard(s)`);
-      await fanOut(job, data, shardQueue, options, token);
+      say(`starting ${data.shards.length} shard(s)`);
+      await fanOut(job, data, shardQueue, options);
+      await job.updateData({ ...data, step: 'guard' });
+      data.step = 'guard';
     }
+    const abort = guardedConditions(data);
+    if (data.step === 'guard' && abort) {
+      const { ended, stop } = await guardPhase({
+        redis: connection,
+        keys: phaseControlKeys(layout, data.runId, data.phaseIndex),
+        abort,
+        shardCount: data.shards.length,
+        pendingShards: async () => (await job.getDependenciesCount({ unprocessed: true })).unprocessed ?? 0,
+        ...(signal ? { signal } : {}),
+      });
+      if (ended === 'closing') {
+        // Another control worker takes the guard on at once; the shards run on meanwhile.
+        await job.moveToWait(token);
+        say('guard handed on (this control worker is stopping)');
+        throw new WaitingError();
+      }
+      if (stop) say(`stopped early: ${stop.reason}`);
+    }
+    if (data.step !== 'merge') await job.updateData({ ...data, step: 'merge' });
+    if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
     const failures = Object.values(await job.getIgnoredChildrenFailures());
     const outcome = phaseOutcome({ ...data, shardCount: data.shards.length }, await shardResultsOf(job, layout), failures);
-    log(`phase ${data.phaseName} of ${data.runId}: ${outcome.error ? `failed (${outcome.error.message})` : 'merged'}`);
+    say(outcome.error ? `failed (${outcome.error.message})` : 'merged');
     return outcome;
   };
 
@@ -128,6 +160,8 @@ export async function startControlWorker(options: ControlWorkerOptions): Promise
   return {
     close: once(() =>
       closeAll([
+        // Phase jobs being guarded are handed on to another control worker rather than waited for.
+        () => phaseWorker.cancelAllJobs('the control worker is stopping'),
         () => phaseWorker.close(),
         () => runWorker.close(),
         () => shardQueue.close(),

@@ -16,13 +16,14 @@ import { describeIssues } from '../../shared/describe-issues';
 import { DEFAULT_LOCK_DURATION_MS } from '../../shared/defaults';
 import { BarrierTimeoutError, GrymError, toErrorPayload } from '../../shared/errors';
 import { shardJobSchema } from '../../shared/job-payloads';
-import { queueLayout, type QueueLayout } from '../../shared/queue-layout';
+import { phaseControlKeys, queueLayout, type QueueLayout } from '../../shared/queue-layout';
 import { connectRedis, reportRedisErrors } from '../../shared/redis-connection';
 import type { ShardMetricsFeed } from '../../shared/monitoring/shard-metrics-feed';
 import type { ShardProgress, ShardTask } from '../../shared/shard-task';
 import type { ShardResult } from '../../shared/shard-result';
 import { runShard } from '../run-shard';
 import { createWorkerPool, defaultThreads, warmWorkerPool } from '../worker-pool';
+import { redisPhaseControl } from './redis-phase-control';
 import { waitAtStartBarrier } from './start-barrier';
 import { defaultWorkerName } from './worker-name';
 import { admitShardTask, type WorkerPolicy } from './worker-policy';
@@ -93,7 +94,8 @@ interface ShardContext {
   policy: WorkerPolicy;
   pool: Piscina;
   threads: number;
-  barrierRedis: Redis;
+  /** For the start barrier and the phase's control: small commands that must not wait behind BullMQ's. */
+  phaseRedis: Redis;
   log: (line: string) => void;
   metrics: ShardMetricsFeed | undefined;
 }
@@ -103,7 +105,7 @@ async function runAdmitted(context: ShardContext, job: Job, signal: AbortSignal 
   const { name, log } = context;
   const { task, barrierTimeoutMs } = await admittedTask(job, context.policy, name);
   log(`shard ${job.id}: attempt ${job.attemptsStarted}, waiting at the start barrier`);
-  const startAtMs = await waitAtStartBarrier(context.barrierRedis, {
+  const { startAtMs, clockOffsetMs } = await waitAtStartBarrier(context.phaseRedis, {
     layout: context.layout,
     runId: task.runId,
     phaseIndex: task.phaseIndex,
@@ -123,14 +125,29 @@ async function runAdmitted(context: ShardContext, job: Job, signal: AbortSignal 
     toRedis(progress);
     context.metrics?.progress(shard, progress);
   };
-  const result = await runShard(task, context.pool, { startAtMs, workerName: name, onProgress, maxSlices: context.threads, signal }).catch(
-    (error: unknown) => {
-      context.metrics?.shardEnded(shard, null);
-      throw error;
-    },
-  );
+  // A sharded phase is judged and stopped as one (the phase job's guard judges all shards' tallies); a lone shard judges itself.
+  const control =
+    task.shardCount > 1
+      ? redisPhaseControl(context.phaseRedis, phaseControlKeys(context.layout, task.runId, task.phaseIndex), task.shardIndex)
+      : undefined;
+  const options = {
+    startAtMs,
+    clockOffsetMs,
+    workerName: name,
+    onProgress,
+    maxSlices: context.threads,
+    signal,
+    ...(control ? { control } : {}),
+  };
+  const result = await runShard(task, context.pool, options).catch((error: unknown) => {
+    context.metrics?.shardEnded(shard, null);
+    throw error;
+  });
   context.metrics?.shardEnded(shard, result);
-  log(`shard ${job.id}: done, ${result.requests.ok} ok, ${result.requests.errors} errors`);
+  log(
+    `shard ${job.id}: done, ${result.requests.ok} ok, ${result.requests.errors} errors` +
+      (result.stopped ? `; stopped early: ${result.stopped.reason}` : ''),
+  );
   return { ...result, shards: result.shards.map((shard) => ({ ...shard, attempts: job.attemptsStarted })) };
 }
 
@@ -199,7 +216,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   await warmWorkerPool(pool, threads);
   // Both connections share `log`: an outage is said once, and once more when Redis is back.
   const connection = connectRedis(options.redisUrl, `grym-worker-${name}`, { log });
-  const barrierRedis = connectRedis(options.redisUrl, `grym-worker-${name}-barrier`, { log });
+  const phaseRedis = connectRedis(options.redisUrl, `grym-worker-${name}-phase`, { log });
   const lockDuration = options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS;
   const context: ShardContext = {
     layout,
@@ -207,7 +224,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
     policy: options.policy ?? NO_POLICY,
     pool,
     threads,
-    barrierRedis,
+    phaseRedis,
     log,
     metrics: options.metrics,
   };
@@ -224,7 +241,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   worker.on('failed', (job, error) => log(`shard ${job?.id ?? '?'} failed: ${toErrorPayload(error).message}`));
   reportRedisErrors(worker, options.redisUrl, log, 'worker error');
   await worker.waitUntilReady();
-  return { name, close: closer(worker, running, [() => pool.destroy(), () => barrierRedis.quit(), () => connection.quit()]) };
+  return { name, close: closer(worker, running, [() => pool.destroy(), () => phaseRedis.quit(), () => connection.quit()]) };
 }
 
 /** Waits for `promise`, or `ms` at most: a stop must not hang on a shard that does not let go. */

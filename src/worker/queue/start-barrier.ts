@@ -5,9 +5,15 @@
  * (within the poll interval) or fail with a clear error when too few workers took them. A shard
  * that arrives after the start (a retry after a worker died) starts at once, keeping the phase's
  * time origin.
+ *
+ * Workers' clocks disagree, so the start is kept on the run's clock, Redis `TIME`: each shard
+ * measures its worker's offset from it on arrival (`measureClockOffset`), writes and reads the
+ * start on that clock, and gets it back on its own, with the offset, so that its results can be
+ * moved to the run's clock (`runClockResult`) and windows of all shards line up.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { measureClockOffset } from '../../shared/clock-offset';
 import { BarrierTimeoutError } from '../../shared/errors';
 import { barrierKeys, type QueueLayout } from '../../shared/queue-layout';
 
@@ -30,13 +36,25 @@ const LEAD_MS = 200;
 const LONE_LEAD_MS = 20;
 const POLL_MS = 20;
 
-/** Resolves to the phase's start time (epoch ms) once all shards arrived. */
-export async function waitAtStartBarrier(redis: Redis, options: BarrierOptions): Promise<number> {
+/** Where the phase starts, on this worker's clock, and the worker's clock offset that says it. */
+export interface BarrierStart {
+  /** Epoch ms on this process's clock. */
+  startAtMs: number;
+  /** The run's clock minus this process's clock, whole ms. */
+  clockOffsetMs: number;
+  /** The round trip the offset was measured over: it is known to within half of it. */
+  roundTripMs: number;
+}
+
+/** Resolves to the phase's start once all shards arrived. */
+export async function waitAtStartBarrier(redis: Redis, options: BarrierOptions): Promise<BarrierStart> {
   const { shardCount } = options;
   const keys = barrierKeys(options.layout, options.runId, options.phaseIndex);
+  const { offsetMs: clockOffsetMs, roundTripMs } = await measureClockOffset(redis);
+  const started = (runClockMs: number): BarrierStart => ({ startAtMs: runClockMs - clockOffsetMs, clockOffsetMs, roundTripMs });
   const claimStart = async (leadMs: number) => {
-    await redis.set(keys.start, String(Date.now() + leadMs), 'EX', KEY_TTL_SECONDS, 'NX');
-    return Number(await redis.get(keys.start));
+    await redis.set(keys.start, String(Date.now() + clockOffsetMs + leadMs), 'EX', KEY_TTL_SECONDS, 'NX');
+    return started(Number(await redis.get(keys.start)));
   };
   if (shardCount === 1) return claimStart(LONE_LEAD_MS);
 
@@ -45,7 +63,7 @@ export async function waitAtStartBarrier(redis: Redis, options: BarrierOptions):
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const start = await redis.get(keys.start);
-    if (start !== null) return Number(start);
+    if (start !== null) return started(Number(start));
     if ((await redis.scard(keys.arrived)) >= shardCount) return claimStart(LEAD_MS);
     if (Date.now() > deadline) {
       // Leave, so that a later shard does not count this one as present.

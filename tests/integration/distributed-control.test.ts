@@ -121,7 +121,7 @@ afterAll(async () => {
   await redis.destroy();
 });
 
-test('an error rate judged on all shards together stops every shard within a second or two; the report says which and when', async () => {
+test('an error rate judged on all shards together stops every shard within a second or two, with the CLI detached and the guard moved to another worker; the report says which and when', async () => {
   const prefix = uniquePrefix();
   const workers = [startWorker(prefix, 'wa'), startWorker(prefix, 'wb')];
   await Promise.all(workers.map((worker) => worker.waitFor(/ready on/)));
@@ -133,8 +133,25 @@ test('an error rate judged on all shards together stops every shard within a sec
     shards: 4,
     abort: { connectionFailures: 0, errorRate: { above: '50%', window: '10s', minRequests: 120 } },
   });
-  const { code, output, report } = await runPlan(plan, prefix, join(workDir, 'phase-rate'));
-  expect({ code, output }).toMatchObject({ code: 1 });
+  const redisArgs = ['--redis', redis.url, '--prefix', prefix];
+  // Detached: no CLI follows the run; the guard lives with the phase job on a worker's control worker.
+  const submitted = await runCli(['run', plan, ...redisArgs, '--run-id', 'phase-rate-1', '--detach']);
+  expect(submitted.code).toBe(0);
+  // The worker whose control worker holds the phase job stops (SIGTERM) once load flows: it hands the guard on.
+  const holder = await Promise.race(
+    workers.map((worker) => worker.waitFor(/phase load of phase-rate-1: starting 4 shard/).then(() => worker)),
+  );
+  while (log.length < 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  holder.kill('SIGTERM');
+  await holder.waitFor(/guard handed on/);
+  const out = join(workDir, 'phase-rate');
+  const waited = await runCli(['report', 'phase-rate-1', ...redisArgs, '--wait', '--out', out]);
+  expect({ code: waited.code, output: waited.output }).toMatchObject({ code: 1 });
+  // The holder finished its shards (stopped with the phase) and exited; the other worker's control worker guarded on.
+  expect(await holder.exited).toBe(0);
+  const other = workers.find((worker) => worker !== holder)!;
+  expect(other.output()).toMatch(/phase load of phase-rate-1: stopped early: error rate .* all 4 shards together/);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
   const phase = report.phases[0]!;
   expect(phase.shards).toHaveLength(4);
   const stopped = phase.metrics.stopped!;

@@ -11,7 +11,8 @@
  *
  * Server time runs from the request's arrival (its head parsed) to the last byte written (e2e) and
  * to the first content chunk written (TTFT). `GET /stats` answers the answers counted and the
- * p50/p99 of both since the last `POST /reset`; prints `listening http://127.0.0.1:PORT`.
+ * p50/p99 of both since the last `POST /reset`, and when the first POST came; prints
+ * `listening http://127.0.0.1:PORT`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,8 @@ const MAX_SAMPLES = 4_000_000;
 
 export interface LeanServerStats {
   answers: number;
+  /** Epoch ms of the first POST since the server started (launch to first request). */
+  firstRequestAtMs: number | null;
   e2eMs: { p50: number; p99: number } | null;
   ttftMs: { p50: number; p99: number } | null;
 }
@@ -54,6 +57,7 @@ function main(): void {
   const e2e = new ServerTimes();
   const ttft = new ServerTimes();
   let answers = 0;
+  let firstRequestAtMs: number | null = null;
 
   const json = Buffer.from(
     JSON.stringify({
@@ -110,7 +114,7 @@ function main(): void {
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const arrivedMs = performance.now();
     if (request.method === 'GET' && request.url === '/stats') {
-      const stats: LeanServerStats = { answers, e2eMs: e2e.quantiles(), ttftMs: ttft.quantiles() };
+      const stats: LeanServerStats = { answers, firstRequestAtMs, e2eMs: e2e.quantiles(), ttftMs: ttft.quantiles() };
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(stats));
       return;
@@ -122,6 +126,7 @@ function main(): void {
       response.end();
       return;
     }
+    firstRequestAtMs ??= Date.now();
     request.resume();
     request.on('end', () => {
       const answer = mode === 'sse' ? answerStream : answerJson;

@@ -5,9 +5,11 @@
  * 3. distributed: time from submitting a run to its first request with warm workers, and
  *    throughput with 1 and 2 worker processes;
  * 4-5. the time series: bytes per window on a one-hour phase, and recording cost with windows on and off;
- * 6. the time to first token grym-perf adds over a plain fetch loop, at concurrency 1, 4 and 16.
+ * 6. the time to first token grym-perf adds over a plain fetch loop, at concurrency 1, 4 and 16;
+ * 7-11. one worker thread against autocannon, pinned apart from a lean server: CPU per request and
+ *    per token, latency error against the server's own timing, RSS per stream, launch time.
  * The mock runs in its own process, so that the harness is measured and not the mock.
- * `npm run bench -- added-ttft` (or throughput, memory, distributed, windows) runs one section.
+ * `npm run bench -- added-ttft` (or throughput, memory, distributed, windows, generator) runs one section.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -24,6 +26,7 @@ import { readPlan, type LoadedPlan } from '../src/shared/parse-plan';
 import { mergeShardResults } from '../src/shared/shard-result';
 import { createLocalExecutor } from '../src/worker';
 import { addedTtft } from './added-ttft';
+import { generatorCost } from './generator-cost';
 import { windowCosts } from './window-costs';
 
 const CLI = join(__dirname, '..', 'src', 'cli.js');
@@ -223,6 +226,7 @@ async function main(): Promise<void> {
     distributed,
     windows: windowCosts,
     'added-ttft': () => addedTtft({ startMock, planFor }),
+    generator: generatorCost,
   };
   const chosen = process.argv.slice(2);
   const unknown = chosen.filter((name) => !Object.hasOwn(sections, name));

@@ -12,6 +12,7 @@ import { historyCommand } from './commands/history';
 import { mockLlmCommand } from './commands/mock-llm';
 import { reportCommand } from './commands/report';
 import { runCommand } from './commands/run';
+import { trendCommand } from './commands/trend';
 import { validateCommand } from './commands/validate';
 import { workerCommand } from './commands/worker';
 import type { SetExitCode } from './options';
@@ -29,6 +30,7 @@ export function buildProgram(setExitCode: SetExitCode): Command {
     reportCommand,
     historyCommand,
     compareCommand,
+    trendCommand,
     dashboardCommand,
     mockLlmCommand,
   ]) {

@@ -5,6 +5,7 @@
  */
 import { compareRuns, renderComparisonMarkdown, type RunComparison } from '../coordinator/comparison';
 import { buildHistoryEntry, openHistoryStore, resolveRunRef, type HistoryEntry, type HistoryLocation } from '../coordinator/history';
+import { loadNoiseCalibration } from '../coordinator/trend/noise-calibration';
 import { EXIT, UsageError } from '../shared/errors';
 import type { RunReport } from '../shared/run-report';
 import type { ShardResult } from '../shared/shard-result';
@@ -45,20 +46,26 @@ export async function startRunHistory(flags: RunHistoryFlags, planName: string):
     async finish(report, phaseResults) {
       if (!location) return { exitCode: EXIT.passed };
       const entry = buildHistoryEntry(report, phaseResults);
-      await withStore(location, async (store) => {
+      const calibration = await withStore(location, async (store) => {
         try {
           await store.save(entry);
           console.log(`history: run ${report.runId} kept in ${store.where}`);
         } catch (error) {
           console.error(`history: run ${report.runId} was not kept in ${store.where} (${(error as Error).message})`);
         }
+        if (!baseline || report.aborted) return undefined;
+        // The noise of the earlier runs like this one widens the default thresholds of noisy metrics.
+        return loadNoiseCalibration(store, entry).catch((error: unknown) => {
+          console.error(`history: not read for the noise calibration (${(error as Error).message}): default thresholds apply`);
+          return undefined;
+        });
       });
       if (!baseline) return { exitCode: EXIT.passed };
       if (report.aborted) {
         console.log(`not compared with ${baseline.runId}: this run was interrupted`);
         return { exitCode: EXIT.passed };
       }
-      const comparison = compareRuns(baseline, entry);
+      const comparison = compareRuns(baseline, entry, calibration);
       console.log(renderComparisonMarkdown(comparison));
       return { exitCode: comparison.verdict === 'regressed' ? EXIT.failed : EXIT.passed, comparison };
     },

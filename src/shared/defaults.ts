@@ -41,6 +41,9 @@ export const DEFAULT_HISTORY_DIR = '.grym-perf/history';
 /** How long the shared (Redis) history keeps a run: as long as the run's jobs (--history-retention). */
 export const DEFAULT_HISTORY_RETENTION_MS = JOB_RETENTION_SECONDS * 1000;
 
+/** Newest runs of a plan `grym-perf trend` reads (--limit): each is a whole kept run, report and histograms. */
+export const DEFAULT_TREND_RUNS = 100;
+
 /**
  * Practical significance of `compare` (a plan's `regression:` block overrides each): the smallest
  * change that counts. Tails move more between runs of unchanged code than medians, so p99 and the
@@ -73,3 +76,10 @@ export const DEFAULT_REGRESSION_THRESHOLDS = {
 export const COMPARISON_MIN_SAMPLES = 30;
 export const COMPARISON_MIN_TAIL_VALUES = 1;
 export const COMPARISON_MIN_WINDOWS = 8;
+
+/**
+ * Earlier runs (same plan, workload and environment fingerprint) at the current level (since the
+ * last change point) before their noise calibrates a default regression threshold: 5 runs give 10
+ * A/A pairs, the fewest whose 95th percentile is more than the largest pair.
+ */
+export const NOISE_CALIBRATION_MIN_RUNS = 5;

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { compareRuns, renderComparisonMarkdown } from '../../coordinator/comparison';
+import type { NoiseCalibration } from '../../coordinator/comparison/practical-threshold';
 import { openHistoryStore, resolveRunRef, type HistoryEntry, type HistoryStore } from '../../coordinator/history';
+import { loadNoiseCalibration } from '../../coordinator/trend/noise-calibration';
 import { EXIT } from '../../shared/errors';
 import { historyLocation, historyOption, historyRetentionOption, type HistoryFlags } from '../history-options';
 import { prefixOption, redisOption, redisTimeoutOption, type SetExitCode } from '../options';
@@ -66,12 +68,15 @@ export function compareCommand(setExitCode: SetExitCode): Command {
       }
       const store = await openHistoryStore(location);
       let pair: [HistoryEntry, HistoryEntry];
+      let calibration: NoiseCalibration;
       try {
         pair = await resolvePair(store, baseRef, newRef, options.plan);
+        // The noise of the runs like NEW widens the default thresholds of noisy metrics.
+        calibration = await loadNoiseCalibration(store, pair[1]);
       } finally {
         await store.close();
       }
-      const comparison = compareRuns(...pair);
+      const comparison = compareRuns(...pair, calibration);
       const markdown = renderComparisonMarkdown(comparison);
       console.log(markdown);
       if (options.markdown !== undefined) await writeFile(options.markdown, markdown);

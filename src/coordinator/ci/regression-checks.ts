@@ -1,8 +1,10 @@
 /**
  * A comparison against a baseline (`run --baseline`) as the checks the CI outputs take: one per
- * phase and metric, its detail saying both values, the change and why the verdict.
+ * phase and metric, its detail saying both values, the change, the threshold when the history
+ * widened it, and why the verdict.
  */
 import type { RunComparison } from '../comparison';
+import { whyCell } from '../comparison/threshold-words';
 import { formatValue } from '../../shared/units';
 import type { RegressionCheck } from './regression-check';
 
@@ -16,7 +18,7 @@ export function regressionChecksOf(comparison: RunComparison): RegressionCheck[]
         phase: phase.phase,
         metric: metric.metric,
         verdict: metric.verdict,
-        detail: `${value(metric.base)} -> ${value(metric.new)}${change}: ${metric.reason}`,
+        detail: `${value(metric.base)} -> ${value(metric.new)}${change}: ${whyCell(metric)}`,
       };
     }),
   );

@@ -19,6 +19,8 @@ import type { HistoryPhase } from '../history/history-entry';
 import { judgePercentile, type Judgement } from './judge-percentile';
 import { judgeProportion } from './judge-proportion';
 import type { MetricComparison } from './metric-comparison';
+import type { PracticalThreshold } from './practical-threshold';
+import { isTimingMetric, untrustedTimings } from './timing-trust';
 
 export interface PhaseSide {
   report: PhaseReport;
@@ -53,11 +55,17 @@ export function minimumCountFor(percentile: number): number {
   return Math.max(COMPARISON_MIN_SAMPLES, forTail);
 }
 
-/** Per-window completion rates of the full windows (the last, shorter one left out), in thousandths per second. */
+/**
+ * Per-window completion rates of the full windows, in thousandths per second. Left out: the last,
+ * shorter window, and the windows before the first request ended: no request had had the time to
+ * (with 500 ms replies, the first two 250 ms windows of every run), so their zero is the pipeline
+ * filling, not a throughput; kept, they drew bootstrap medians of 0 and made an A/A pair inconclusive.
+ */
 function windowRates(phase: PhaseReport): Histogram {
   const histogram = createHistogram();
   const { windowMs, points } = phase.metrics.timeline;
-  for (const point of points) {
+  const first = points.findIndex((point) => point.ok + point.errors > 0);
+  for (const point of first < 0 ? [] : points.slice(first)) {
     if (point.spanMs < windowMs) continue;
     histogram.recordValue(Math.round((point.ok / (point.spanMs / 1000)) * 1000));
   }
@@ -118,13 +126,16 @@ function judge(
 }
 
 /**
- * Every judged metric of the phase, in REGRESSION_METRICS order. A metric neither run measured
- * (no streaming, no switches, no probes) is left out; one measured by only one run is inconclusive.
+ * Every judged metric of the phase, in REGRESSION_METRICS order, each with its threshold (see
+ * practical-threshold.ts). A metric neither run measured
+ * (no streaming, no switches, no probes) is left out; one measured by only one run is inconclusive,
+ * and so are the timings of a run whose load generator was not trustworthy (timing-trust.ts).
  */
-export function comparePhase(base: PhaseSide, next: PhaseSide, thresholds: Record<RegressionMetric, RegressionThreshold>): PhaseComparison {
+export function comparePhase(base: PhaseSide, next: PhaseSide, thresholds: Record<RegressionMetric, PracticalThreshold>): PhaseComparison {
   const metrics: MetricComparison[] = [];
+  const untrusted = untrustedTimings(base.report, next.report);
   for (const metric of REGRESSION_METRIC_IDS) {
-    const threshold = thresholds[metric];
+    const { threshold, source: thresholdSource, note: thresholdNote } = thresholds[metric];
     if (threshold.kind === 'off') continue;
     const definition: RegressionMetricDefinition = REGRESSION_METRICS[metric];
     const read = METRICS[metric]!.read;
@@ -134,7 +145,9 @@ export function comparePhase(base: PhaseSide, next: PhaseSide, thresholds: Recor
     const judgement =
       baseValue === null || newValue === null
         ? inconclusive(`measured in ${baseValue === null ? 'NEW' : 'BASE'} only`)
-        : judge(metric, definition, threshold, base, next);
+        : untrusted !== null && isTimingMetric(metric)
+          ? inconclusive(untrusted.reason)
+          : judge(metric, definition, threshold, base, next);
     metrics.push({
       metric,
       description: definition.description,
@@ -144,6 +157,8 @@ export function comparePhase(base: PhaseSide, next: PhaseSide, thresholds: Recor
       difference: baseValue === null || newValue === null ? null : newValue - baseValue,
       relativeChange: baseValue === null || newValue === null || baseValue === 0 ? null : newValue / baseValue - 1,
       threshold,
+      thresholdSource,
+      thresholdNote,
       ...judgement,
     });
   }

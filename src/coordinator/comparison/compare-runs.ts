@@ -14,6 +14,8 @@ import {
 import { fingerprintDifferences, type EnvironmentFingerprint } from '../history/environment-fingerprint';
 import type { HistoryEntry } from '../history/history-entry';
 import { comparePhase, type PhaseComparison, type PhaseSide } from './compare-phase';
+import { practicalThreshold, type NoiseCalibration, type PracticalThreshold } from './practical-threshold';
+import { untrustedTimings } from './timing-trust';
 import { overallVerdict, type Verdict } from './verdict';
 
 export interface ComparedRun {
@@ -39,8 +41,10 @@ export interface RunComparison {
   summariesOnly: boolean;
   /** Metrics switched off in `regression:`. */
   notJudged: RegressionMetric[];
-  /** The thresholds used: NEW's plan's `regression:`, the rest defaults. */
+  /** NEW's plan's `regression:`, the rest defaults, before any calibration (each row says the threshold it was judged with). */
   thresholds: Record<RegressionMetric, RegressionThreshold>;
+  /** Rows whose threshold the history's noise widened. */
+  widened: number;
 }
 
 function comparedRun(entry: HistoryEntry): ComparedRun {
@@ -73,7 +77,11 @@ function phaseSide(entry: HistoryEntry, index: number): PhaseSide {
   return { report: entry.report.phases[index]!, distributions: entry.phases[index] ?? null };
 }
 
-export function compareRuns(baseEntry: HistoryEntry, newEntry: HistoryEntry): RunComparison {
+/**
+ * BASE against NEW. `calibration` (from the history of runs like NEW's, see `loadNoiseCalibration`)
+ * widens the default thresholds of noisy metrics; a threshold the plan sets is never changed.
+ */
+export function compareRuns(baseEntry: HistoryEntry, newEntry: HistoryEntry, calibration?: NoiseCalibration): RunComparison {
   const base = comparedRun(baseEntry);
   const next = comparedRun(newEntry);
   const warnings: string[] = [];
@@ -98,7 +106,12 @@ export function compareRuns(baseEntry: HistoryEntry, newEntry: HistoryEntry): Ru
     warnings.push('a report file holds no histograms: latencies are shown but not tested (inconclusive); ratios and throughput are tested');
   }
 
-  const thresholds = regressionThresholds(planRegression(newEntry));
+  const planned = planRegression(newEntry);
+  const thresholds = regressionThresholds(planned);
+  const practical = (phase: string) =>
+    Object.fromEntries(
+      REGRESSION_METRIC_IDS.map((metric) => [metric, practicalThreshold(metric, planned?.[metric], calibration?.(phase, metric))]),
+    ) as Record<RegressionMetric, PracticalThreshold>;
   const phases: PhaseComparison[] = [];
   newEntry.report.phases.forEach((phase, index) => {
     const baseIndex = baseEntry.report.phases.findIndex((candidate) => candidate.name === phase.name);
@@ -106,7 +119,9 @@ export function compareRuns(baseEntry: HistoryEntry, newEntry: HistoryEntry): Ru
       warnings.push(`phase "${phase.name}" is only in NEW: not compared`);
       return;
     }
-    phases.push(comparePhase(phaseSide(baseEntry, baseIndex), phaseSide(newEntry, index), thresholds));
+    const untrusted = untrustedTimings(baseEntry.report.phases[baseIndex]!, phase);
+    if (untrusted !== null) warnings.push(`phase "${phase.name}": ${untrusted.detail}`);
+    phases.push(comparePhase(phaseSide(baseEntry, baseIndex), phaseSide(newEntry, index), practical(phase.name)));
   });
   for (const phase of baseEntry.report.phases) {
     if (!newEntry.report.phases.some((candidate) => candidate.name === phase.name)) {
@@ -115,5 +130,6 @@ export function compareRuns(baseEntry: HistoryEntry, newEntry: HistoryEntry): Ru
   }
   const verdict = overallVerdict(phases.flatMap((phase) => phase.metrics.map((metric) => metric.verdict)));
   const notJudged = REGRESSION_METRIC_IDS.filter((metric) => thresholds[metric].kind === 'off');
-  return { base, new: next, verdict, phases, warnings, summariesOnly, notJudged, thresholds };
+  const widened = phases.reduce((sum, phase) => sum + phase.metrics.filter((metric) => metric.thresholdSource === 'history').length, 0);
+  return { base, new: next, verdict, phases, warnings, summariesOnly, notJudged, thresholds, widened };
 }

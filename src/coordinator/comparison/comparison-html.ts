@@ -17,6 +17,7 @@ import type { RunComparison } from './compare-runs';
 import { VERDICT_DEFINITIONS } from './comparison-markdown';
 import { formatChange } from './explain-verdict';
 import type { MetricComparison } from './metric-comparison';
+import { thresholdCell, whyCell } from './threshold-words';
 import { VERDICTS, type Verdict } from './verdict';
 
 const DATA_ELEMENT_ID = 'grym-chart-data';
@@ -71,7 +72,7 @@ function metricRow(metric: MetricComparison): string {
         : metric.relativeChange === null
           ? String(metric.difference)
           : formatChange('relative', metric.relativeChange);
-  return `<tr><td><code>${escapeHtml(metric.metric)}</code></td><td class="num">${valueCell(metric, metric.base)}</td><td class="num">${valueCell(metric, metric.new)}</td><td class="num">${escapeHtml(change)}</td><td class="num">${escapeHtml(metric.threshold.text)}</td><td><span class="result ${VERDICT_CLASS[metric.verdict]}">${metric.verdict}</span></td><td>${escapeHtml(metric.reason)}</td></tr>`;
+  return `<tr><td><code>${escapeHtml(metric.metric)}</code></td><td class="num">${valueCell(metric, metric.base)}</td><td class="num">${valueCell(metric, metric.new)}</td><td class="num">${escapeHtml(change)}</td><td class="num">${escapeHtml(thresholdCell(metric))}</td><td><span class="result ${VERDICT_CLASS[metric.verdict]}">${metric.verdict}</span></td><td>${escapeHtml(whyCell(metric))}</td></tr>`;
 }
 
 export function renderComparisonHtml(comparison: RunComparison, baseReport: RunReport, newReport: RunReport): string {

@@ -9,6 +9,7 @@ import { escapeMarkdown } from '../reports/markdown-report';
 import type { ComparedRun, RunComparison } from './compare-runs';
 import { formatChange } from './explain-verdict';
 import type { MetricComparison } from './metric-comparison';
+import { thresholdCell, whyCell } from './threshold-words';
 import type { Verdict } from './verdict';
 
 const MARKS: Record<Verdict, string> = {
@@ -39,7 +40,7 @@ function runLine(label: string, run: ComparedRun): string {
 }
 
 function row(metric: MetricComparison): string {
-  return `| \`${metric.metric}\` | ${formatScaled(metric.scale, metric.base)} | ${formatScaled(metric.scale, metric.new)} | ${changeCell(metric)} | ${escapeMarkdown(metric.threshold.text)} | ${MARKS[metric.verdict]} | ${escapeMarkdown(metric.reason)} |`;
+  return `| \`${metric.metric}\` | ${formatScaled(metric.scale, metric.base)} | ${formatScaled(metric.scale, metric.new)} | ${changeCell(metric)} | ${escapeMarkdown(thresholdCell(metric))} | ${MARKS[metric.verdict]} | ${escapeMarkdown(whyCell(metric))} |`;
 }
 
 /** What each verdict means: the same words as the README's "History and comparison". */
@@ -82,6 +83,12 @@ export function renderComparisonMarkdown(comparison: RunComparison): string {
     for (const metric of phase.metrics) lines.push(row(metric));
     lines.push('');
   }
+  if (comparison.widened > 0) {
+    lines.push(
+      `Thresholds: ${comparison.widened} default${comparison.widened === 1 ? ' was' : 's were'} widened by the run-to-run noise the history shows for runs like NEW (same plan, workload and environment; see \`grym-perf trend\`). A threshold the plan sets is never changed.`,
+      '',
+    );
+  }
   if (comparison.notJudged.length > 0)
     lines.push(`Not judged (\`off\` in \`regression:\`): ${comparison.notJudged.map((m) => `\`${m}\``).join(', ')}.`, '');
   lines.push(
@@ -91,7 +98,7 @@ export function renderComparisonMarkdown(comparison: RunComparison): string {
       (verdict) => `- **${verdict}**: ${VERDICT_DEFINITIONS[verdict]}.`,
     ),
     '',
-    "Latency percentiles: bootstrap interval of the percentile on the whole-phase HdrHistograms; throughput: the same on the median full window; ratios: Newcombe interval of the difference of the counts. Thresholds: the plan's `regression:` block, or the defaults.",
+    "Latency percentiles: bootstrap interval of the percentile on the whole-phase HdrHistograms; throughput: the same on the median full window; ratios: Newcombe interval of the difference of the counts. Thresholds: the plan's `regression:` block, else the defaults, widened for a latency or the throughput when at least 5 earlier runs like NEW at the current level show more noise (the larger of the default and twice the 95th percentile of their A/A differences). Timings of a run whose load generator was not trustworthy are not judged.",
     '</details>',
     '',
   );

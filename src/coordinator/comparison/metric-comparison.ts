@@ -1,5 +1,6 @@
 /** One row of a comparison: a metric of a phase in both runs, its change, and the verdict. */
 import type { RegressionMetric, RegressionScale, RegressionThreshold } from '../../shared/regression-schema';
+import type { ThresholdSource } from './practical-threshold';
 import type { Verdict } from './verdict';
 
 export interface MetricComparison {
@@ -19,6 +20,10 @@ export interface MetricComparison {
    */
   interval: [number, number] | null;
   threshold: RegressionThreshold;
+  /** The plan's, the default, or the default widened by the noise of the history. */
+  thresholdSource: ThresholdSource;
+  /** Why this threshold: "default +10%, widened to +14% by the noise of 9 earlier runs". */
+  thresholdNote: string;
   verdict: Verdict;
   /** Why this verdict, in words: "95 % interval +18.1 % .. +21.0 %, beyond +10 %", "too few requests: 12 and 14 (< 30)". */
   reason: string;

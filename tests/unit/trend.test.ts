@@ -5,7 +5,7 @@
  */
 import { compareRuns } from '../../src/coordinator/comparison';
 import { practicalThreshold } from '../../src/coordinator/comparison/practical-threshold';
-import { buildHistoryEntry, type HistoryEntry } from '../../src/coordinator/history';
+import type { HistoryEntry } from '../../src/coordinator/history';
 import { buildTrend } from '../../src/coordinator/trend/build-trend';
 import { noiseCalibration } from '../../src/coordinator/trend/noise-calibration';
 import { renderTrendText } from '../../src/coordinator/trend/render-trend-text';
@@ -14,46 +14,11 @@ import { sampleStandardNormal } from '../../src/coordinator/statistics';
 import { NOISE_CALIBRATION_MIN_RUNS } from '../../src/shared/defaults';
 import { parseRegressionThreshold, type RegressionThreshold } from '../../src/shared/regression-schema';
 import { createRandom } from '../../src/shared/seeded-random';
-import { singleWindowSampleReport } from '../helpers/sample-report';
+import { keptRun, steppedHistory } from '../helpers/kept-runs';
 
-const HOUR_MS = 3_600_000;
-const START_MS = Date.UTC(2026, 10, 1);
-
-interface RunSpec {
-  e2eP95Ms: number;
-  host?: string;
-  untrusted?: boolean;
-  aborted?: boolean;
-  regression?: Record<string, RegressionThreshold>;
-}
-
-/** A kept run of plan "smoke" started `index` hours after START_MS, its e2e p95 set to the spec's. */
-function keptRun(index: number, spec: RunSpec): HistoryEntry {
-  const report = singleWindowSampleReport();
-  report.runId = `smoke-run-${String(index).padStart(2, '0')}`;
-  report.startedAt = new Date(START_MS + index * HOUR_MS).toISOString();
-  report.aborted = spec.aborted === true;
-  const phase = report.phases[0]!;
-  phase.metrics.latency.e2e = { ...phase.metrics.latency.e2e!, p95: spec.e2eP95Ms };
-  if (spec.host) report.workers = report.workers.map((worker) => ({ ...worker, host: spec.host! }));
-  if (spec.untrusted) {
-    phase.metrics.generator = { ...phase.metrics.generator, trustworthy: false, cause: 'machine', warnings: ['the machine was busy'] };
-  }
-  if (spec.regression) report.resolvedPlan = { ...report.resolvedPlan!, regression: spec.regression };
-  return buildHistoryEntry(report, []);
-}
-
-/** 20 runs on host-0: e2e p95 ~100 ms with 3 % noise, stepping to ~120 ms at run 12; plus the oddities. */
+/** The stepped history, and four runs on another machine in between: 60 ms there. Mixed in, they would be a change point. */
 function seededHistory(): HistoryEntry[] {
-  const uniform = createRandom(11);
-  const entries: HistoryEntry[] = [];
-  for (let index = 0; index < 20; index++) {
-    const level = index < 12 ? 100 : 120;
-    entries.push(keptRun(index, { e2eP95Ms: level * (1 + 0.03 * sampleStandardNormal(uniform)) }));
-  }
-  // Four runs on another machine, in between: 60 ms there. Mixed in, they would be a change point.
-  for (const index of [3, 7, 11, 15]) entries.push(keptRun(index, { e2eP95Ms: 60, host: 'ci-7' }));
-  return entries;
+  return [...steppedHistory(), ...[3, 7, 11, 15].map((index) => keptRun(index, { e2eP95Ms: 60, host: 'ci-7', name: 'ci7-run' }))];
 }
 
 const e2eP95 = (entries: HistoryEntry[], series = 0) => {

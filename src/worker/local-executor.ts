@@ -25,7 +25,9 @@ export interface LocalExecutorOptions {
 export function createLocalExecutor(options: LocalExecutorOptions = {}): ShardExecutor {
   const threads = options.threads ?? defaultThreads();
   const pool = createWorkerPool({ threads });
-  const warm = warmWorkerPool(pool, threads);
+  // A local run is launched for its phases: each thread warms its harness in its first slice, only when
+  // that phase needs it, rather than delay every run's first request by the warm-up (launch to first request).
+  const warm = warmWorkerPool(pool, threads, false);
   const workerName = `${hostname()}-local`;
   const { stopSignal } = options;
   return {

@@ -121,8 +121,8 @@ async function runStoppableSlice(slice: SliceTask, stop: SliceStop): Promise<Sha
     task.target.kind === 'module' && task.target.heapSnapshots
       ? startHeapSnapshots(heapSnapshotDir(task.runId), `${phase.name}-shard${task.shardIndex}-thread${threadId}`)
       : undefined;
-  // A thread the pool started for this slice was not warmed by a ping: warm it now (once).
-  await warmHarness();
+  // A thread not warmed by a ping warms now (once), when its phase needs it.
+  await warmHarness(task);
   const waitMs = startAtMs - Date.now();
   if (waitMs > 0) await stop.sleep(waitMs);
 

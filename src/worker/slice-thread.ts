@@ -2,10 +2,16 @@
 import { runSlice, type SliceTask } from './run-slice';
 import { warmHarness } from './warm-harness';
 
-export default async function sliceThread(task: SliceTask | { type: 'ping' }) {
-  // A ping loads this module and its imports and warms the request path, so that a pool is warm before the first phase.
+/** Loads this module and its imports; with `harness` (the default), also warms the request path. */
+interface Ping {
+  type: 'ping';
+  harness?: boolean;
+}
+
+export default async function sliceThread(task: SliceTask | Ping) {
+  // A ping makes a pool warm before its first phase.
   if (task.type === 'ping') {
-    await warmHarness();
+    if (task.harness !== false) await warmHarness();
     return 'pong';
   }
   return runSlice(task);

@@ -7,6 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ShardTask } from '../shared/shard-task';
 import { Recorder } from './recorder';
 import { createOpenAiTarget } from './targets/openai-target';
 
@@ -73,10 +74,27 @@ async function warmOnce(): Promise<void> {
   }
 }
 
+/** A phase of at most this many requests is over before its windows could tell a cold start from a steady one. */
+const SMALL_PHASE_REQUESTS = 100;
+
+/**
+ * Whether a shard's phase needs the harness warmed before it: not when its own warm-up is at least
+ * as long (its unmeasured requests warm the same path), nor when it is a handful of requests, for
+ * which the warm-up would cost more time than the phase (a one-request run starts at once).
+ */
+function needsWarmUp(task: ShardTask): boolean {
+  if (task.phase.load.warmupMs >= WARM_MS) return false;
+  return task.requests === undefined || task.requests > SMALL_PHASE_REQUESTS;
+}
+
 let warmed: Promise<void> | undefined;
 
-/** Warms this thread once; later calls wait for the same warm-up. A failed warm-up is not retried nor fatal. */
-export function warmHarness(): Promise<void> {
+/**
+ * Warms this thread once; later calls wait for the same warm-up. Given the shard about to run, only
+ * when its phase needs it (see `needsWarmUp`). A failed warm-up is not retried nor fatal.
+ */
+export function warmHarness(task?: ShardTask): Promise<void> {
+  if (task && !needsWarmUp(task)) return warmed ?? Promise.resolve();
   warmed ??= warmOnce().catch(() => undefined);
   return warmed;
 }

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { publishRunEnd } from '../../coordinator/ci/publish-run-end';
 import type { ExportRequest } from '../../coordinator/exports/write-exports';
 import { DEFAULT_OUT_DIR } from '../../shared/defaults';
 import { RunNotFinishedError, RunNotFoundError } from '../../shared/errors';
@@ -69,6 +68,11 @@ async function waitForReport(redisUrl: string, runId: string, options: ReportOpt
     },
   });
 }
+
+type PublishRunEnd = typeof import('../../coordinator/ci/publish-run-end');
+// Loaded when used: it brings in xmlbuilder2 and undici, which every other command would pay for at launch.
+const publishRunEnd: PublishRunEnd['publishRunEnd'] = (outputs) =>
+  (require('../../coordinator/ci/publish-run-end') as PublishRunEnd).publishRunEnd(outputs);
 
 export function reportCommand(setExitCode: SetExitCode): Command {
   return new Command('report')

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { dirname } from 'node:path';
-import { unsetWebhookVariables } from '../../coordinator/alerts/send-alerts';
-import { publishRunEnd, type RunEndOutputs } from '../../coordinator/ci/publish-run-end';
+import type { RunEndOutputs } from '../../coordinator/ci/publish-run-end';
 import type { RunComparison } from '../../coordinator/comparison';
 import type { ExportRequest } from '../../coordinator/exports/write-exports';
 import { loadPlan } from '../../coordinator/load-plan';
@@ -34,6 +33,16 @@ import {
   requireRedis,
   type SetExitCode,
 } from '../options';
+
+type PublishRunEnd = typeof import('../../coordinator/ci/publish-run-end');
+type SendAlerts = typeof import('../../coordinator/alerts/send-alerts');
+
+// Loaded when first used, not at launch: JUnit XML, CI outputs and webhooks bring in xmlbuilder2 and
+// undici, about 180 ms of a launch that must reach its first request in 250 ms.
+const publishRunEnd: PublishRunEnd['publishRunEnd'] = (outputs) =>
+  (require('../../coordinator/ci/publish-run-end') as PublishRunEnd).publishRunEnd(outputs);
+const unsetWebhookVariables: SendAlerts['unsetWebhookVariables'] = (alerts, env) =>
+  alerts?.webhooks?.length ? (require('../../coordinator/alerts/send-alerts') as SendAlerts).unsetWebhookVariables(alerts, env) : [];
 
 interface RunOptions {
   out: string;

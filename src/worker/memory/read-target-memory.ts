@@ -6,7 +6,6 @@
  * drips, stalls or answers with a huge page cannot hold a phase open or fill the harness's memory.
  */
 import { readFile, readdir } from 'node:fs/promises';
-import { request } from 'undici';
 import type { TargetMemory } from '../../shared/resolved-target';
 import { closest } from '../../shared/suggest';
 
@@ -34,6 +33,8 @@ class ReadFailure extends Error {}
 async function fetchText(url: string): Promise<string> {
   const signal = AbortSignal.timeout(TARGET_READ_TIMEOUT_MS);
   try {
+    // Loaded on the first reading: a run's main thread imports this module at launch, and most runs read no HTTP memory source.
+    const { request } = require('undici') as typeof import('undici');
     const response = await request(url, { signal });
     if (response.statusCode !== 200) {
       // Destroying an unread undici body emits an abort error: listened to, or it would crash the process.

@@ -26,8 +26,10 @@ const SHARD_LABELS = ['run', 'phase', 'worker'] as const;
 
 export function createGrymMetrics() {
   const registry = new Registry();
-  // The process's own CPU, memory, event loop and GC, as every Node exporter shows them.
-  collectDefaultMetrics({ register: registry, prefix: 'grym_process_' });
+  // The process's own CPU, memory, event loop and GC, as every Node exporter shows them, under
+  // grym_ (grym_process_resident_memory_bytes, grym_nodejs_eventloop_lag_p99_seconds): prom-client
+  // puts the prefix before its own process_ and nodejs_ names.
+  collectDefaultMetrics({ register: registry, prefix: 'grym_' });
   const registers = [registry];
   return {
     registry,

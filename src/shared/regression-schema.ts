@@ -122,7 +122,6 @@ export const regressionSchema = z
       'regression or an improvement ("+10%", "+5ms", "+1pp", or "off"); unnamed metrics take the defaults.',
   );
 
-export type RegressionInput = z.input<typeof regressionSchema>;
 export type Regression = z.output<typeof regressionSchema>;
 
 /** The threshold of every metric: the plan's, else the default. */

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { compareRuns, renderComparisonMarkdown } from '../../coordinator/comparison';
-import type { NoiseCalibration } from '../../coordinator/comparison/practical-threshold';
+import { compareRuns, renderComparisonMarkdown, type NoiseCalibration } from '../../coordinator/comparison';
 import { openHistoryStore, resolveRunRef, type HistoryEntry, type HistoryStore } from '../../coordinator/history';
 import { loadNoiseCalibration } from '../../coordinator/trend/noise-calibration';
 import { EXIT } from '../../shared/errors';

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { openHistoryStore } from '../../coordinator/history';
-import { loadEntries } from '../../coordinator/history/load-entries';
+import { loadEntries, openHistoryStore } from '../../coordinator/history';
 import { buildTrend } from '../../coordinator/trend/build-trend';
 import { renderTrendText } from '../../coordinator/trend/render-trend-text';
 import { DEFAULT_TREND_RUNS } from '../../shared/defaults';

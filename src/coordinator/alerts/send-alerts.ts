@@ -27,7 +27,10 @@ export function alertEvents(report: RunReport, regressions: readonly RegressionC
   return events;
 }
 
-/** The webhook variables not set here: said before the run starts, so that a missing alert is no surprise. */
+/**
+ * The webhook variables not set here: said before the run starts, so that a missing alert is no surprise.
+ * @public `run` loads this module with require() only for a plan with webhooks (commands/run.ts), which knip does not follow.
+ */
 export function unsetWebhookVariables(alerts: Alerts | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
   return [...new Set((alerts?.webhooks ?? []).map((webhook) => webhook.urlEnv).filter((name) => !env[name]))];
 }

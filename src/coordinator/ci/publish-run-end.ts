@@ -27,6 +27,10 @@ export interface RunEndOutputs {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * Writes what follows a run's reports: --junit, the job summary, the alerts.
+ * @public `run` loads this module with require() when a run ends (commands/run.ts), which knip does not follow.
+ */
 export async function publishRunEnd(outputs: RunEndOutputs): Promise<void> {
   const { report, junitFile, env = process.env } = outputs;
   const { comparison } = outputs;

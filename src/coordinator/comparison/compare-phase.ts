@@ -50,7 +50,7 @@ const PROPORTIONS: Partial<Record<RegressionMetric, { counts: (phase: PhaseRepor
 };
 
 /** Fewest values for a percentile: COMPARISON_MIN_SAMPLES, and COMPARISON_MIN_TAIL_VALUES beyond it (p99: 100). */
-export function minimumCountFor(percentile: number): number {
+function minimumCountFor(percentile: number): number {
   const forTail = Math.ceil((COMPARISON_MIN_TAIL_VALUES * 100) / (100 - percentile) - 1e-9);
   return Math.max(COMPARISON_MIN_SAMPLES, forTail);
 }

@@ -1,4 +1,5 @@
-export { compareRuns, type ComparedRun, type RunComparison } from './compare-runs';
-export { renderComparisonMarkdown, VERDICT_DEFINITIONS } from './comparison-markdown';
-export type { MetricComparison } from './metric-comparison';
-export { judgeChange, overallVerdict, type Verdict } from './verdict';
+/** The comparison's front door: what `compare`, `run --baseline` and the CI outputs use of it. */
+export { compareRuns, type RunComparison } from './compare-runs';
+export { renderComparisonMarkdown } from './comparison-markdown';
+export type { NoiseCalibration } from './practical-threshold';
+export { judgeChange, overallVerdict } from './verdict';

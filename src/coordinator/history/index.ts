@@ -1,6 +1,6 @@
+/** The history's front door: what `run`, `history`, `compare`, `trend` and `report` use of it. */
 export { buildHistoryEntry } from './build-history-entry';
-export { environmentFingerprint, fingerprintDifferences, type EnvironmentFingerprint } from './environment-fingerprint';
-export { HISTORY_FORMAT_VERSION, summaryOf, type HistoryEntry, type HistoryPhase, type HistorySummary } from './history-entry';
-export { openHistoryStore, type HistoryFilter, type HistoryLocation, type HistoryStore } from './history-store';
-export { planHash } from './plan-hash';
-export { resolveRunRef, type RunRefContext } from './resolve-run-ref';
+export type { HistoryEntry } from './history-entry';
+export { openHistoryStore, type HistoryLocation, type HistoryStore } from './history-store';
+export { loadEntries } from './load-entries';
+export { resolveRunRef } from './resolve-run-ref';

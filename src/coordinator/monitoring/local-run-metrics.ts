@@ -20,7 +20,7 @@ export interface LocalRunMetrics {
 }
 
 /** The worker label of a local run's shards: the name the in-process executor records in the report. */
-export const localWorkerLabel = () => `${hostname()}-local`;
+const localWorkerLabel = () => `${hostname()}-local`;
 
 export function localRunMetrics(metrics: GrymMetrics, executor: ShardExecutor, plan: string): LocalRunMetrics {
   const feed = new ShardMetricsFeed(metrics);

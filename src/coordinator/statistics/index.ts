@@ -12,19 +12,12 @@ export {
   sampleStandardNormal,
   sampleGamma,
   sampleBeta,
-  type UniformSource,
 } from './distributions';
-export { histogramValues, type RecordedValues } from './histogram-values';
+export { histogramValues } from './histogram-values';
 export { sampleQuantile } from './sample-quantile';
-export { rankTest, type RankTestResult } from './rank-test';
-export { percentileInterval, type PercentileInterval, type PercentileIntervalOptions } from './percentile-interval';
-export {
-  proportionTest,
-  type ProportionCounts,
-  type ProportionTestMethod,
-  type ProportionTestOptions,
-  type ProportionTestResult,
-} from './proportion-test';
-export { welchTTest, type WelchTTestResult } from './welch-t-test';
-export { detectChangePoints, type ChangePoint, type ChangePointOptions } from './change-points';
-export { noiseEnvelope, type NoiseEnvelope, type NoiseEnvelopeOptions } from './noise-envelope';
+export { rankTest } from './rank-test';
+export { percentileInterval } from './percentile-interval';
+export { proportionTest, type ProportionCounts, type ProportionTestMethod } from './proportion-test';
+export { welchTTest } from './welch-t-test';
+export { detectChangePoints } from './change-points';
+export { noiseEnvelope, type NoiseEnvelope } from './noise-envelope';

@@ -9,14 +9,14 @@ import { groupRuns, type SkippedRun } from './group-runs';
 import { metricTrend, type MetricTrend } from './metric-trend';
 import { trendPoint } from './trend-point';
 
-export interface PhaseTrend {
+interface PhaseTrend {
   phase: string;
   /** The judged metrics some run of the series measured, in REGRESSION_METRICS order. */
   metrics: MetricTrend[];
 }
 
 /** A run of a series, as the trend lists it. */
-export interface TrendRun {
+interface TrendRun {
   runId: string;
   startedAt: string;
   verdict: 'pass' | 'fail';

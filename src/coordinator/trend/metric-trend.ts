@@ -17,7 +17,7 @@ export interface TrendPoint {
 }
 
 /** A shift of the metric's level, at the first run of the new level. */
-export interface TrendChangePoint {
+interface TrendChangePoint {
   runId: string;
   /** Index of that run in `points`. */
   position: number;
@@ -31,7 +31,7 @@ export interface TrendChangePoint {
 }
 
 /** Runs between two change points (or the ends): one level. */
-export interface TrendSegment {
+interface TrendSegment {
   fromRunId: string;
   toRunId: string;
   /** Runs with a value in it. */

@@ -11,9 +11,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Time to first token, in seconds: from a fast local model (10 ms) to a cold large one (30 s). */
-export const TTFT_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const TTFT_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Whole request, in seconds: from a short answer (50 ms) to a long generation (5 min). */
-export const E2E_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
+const E2E_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
 
 /** Run states, as a state set: the current one is 1, the others 0. */
 export const RUN_STATES = ['running', 'passed', 'failed', 'aborted'] as const;

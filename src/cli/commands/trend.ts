@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { loadEntries, openHistoryStore } from '../../coordinator/history';
-import { buildTrend } from '../../coordinator/trend/build-trend';
+import { buildTrend, type PlanTrend } from '../../coordinator/trend/build-trend';
 import { renderTrendText } from '../../coordinator/trend/render-trend-text';
 import { DEFAULT_TREND_RUNS } from '../../shared/defaults';
 import { EXIT } from '../../shared/errors';
@@ -17,6 +17,7 @@ interface TrendOptions extends HistoryFlags {
   redisTimeout: number;
 }
 
+/** `grym-perf trend --plan NAME`: read-only, exit 0 (2 for a usage error, 3 when the Redis history is away). */
 export function trendCommand(setExitCode: SetExitCode): Command {
   return new Command('trend')
     .description(
@@ -45,7 +46,7 @@ export function trendCommand(setExitCode: SetExitCode): Command {
         await ensureRedisReachable(location.url, options.redisTimeout);
       }
       const store = await openHistoryStore(location);
-      let trend;
+      let trend: PlanTrend;
       try {
         const entries = await loadEntries(store, await store.list({ plan: options.plan, limit: options.limit }));
         trend = buildTrend(options.plan, store.where, entries);

@@ -71,6 +71,7 @@ ${runs}
 ${phases.join('\n')}</section>`;
 }
 
+/** The trend as one self-contained HTML page (uPlot and the data inlined: it fetches nothing). */
 export function renderTrendHtml(trend: PlanTrend): string {
   const uPlot = uPlotAssets();
   const charts: ChartSpec[] = [];

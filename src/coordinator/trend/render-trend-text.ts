@@ -67,6 +67,7 @@ function seriesLines(series: TrendSeries, index: number, count: number): string[
   return lines;
 }
 
+/** The trend as console text: every series, phase and metric, each change point, then the definitions in one paragraph. */
 export function renderTrendText(trend: PlanTrend): string {
   if (trend.series.length === 0) {
     return `no runs of plan ${trend.plan} in the history at ${trend.where}${trend.skipped.length > 0 ? ` (${trend.skipped.length} interrupted)` : ''}`;

@@ -12,7 +12,7 @@ export interface CleanupStack {
   run(): Promise<string[]>;
 }
 
-export function createCleanupStack(): CleanupStack {
+function createCleanupStack(): CleanupStack {
   const steps: Step[] = [];
   let running: Promise<string[]> | undefined;
   return {

@@ -114,7 +114,7 @@ socket.setTimeout(10000, () => { console.error('timeout'); process.exit(2); });
 export const BUSY_LOOP = 'for (;;) {}';
 
 /** Resolves with the first stdout line matching `pattern`; rejects on exit or timeout. */
-export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
     let stderr = '';

@@ -4,10 +4,13 @@
  */
 
 /** Models of the built-in mock (served with `grym-perf mock-llm --plan`): a fast one for the exactness run, a slow one for held streams. */
-export const MOCK_MODELS = {
+const MOCK_MODELS = {
   fast: { name: 'fast', ttft: '5ms', tokensPerSecond: 2000, loadTime: '0ms' },
   slow: { name: 'slow', ttft: '2s', tokensPerSecond: 20, loadTime: '0ms' },
 } as const;
+
+/** The one-conversation stage the ramp of held streams starts from. */
+const RAMP_START_MS = 100;
 
 /** Output tokens of a held stream: 2 s to the first, then 19 more at 20 a second, about 3 s in all. */
 export const STREAM_TOKENS = 20;
@@ -49,8 +52,11 @@ export function throughputPlan(options: { baseUrl: string; workers: number; conc
 }
 
 /**
- * Held streams: the mock's slow model (TTFT 2 s, 20 tokens/s). Conversations ramp up over the
- * warm-up so that their turns do not all start in the same millisecond, then stay at the count.
+ * Held streams: the mock's slow model (TTFT 2 s, 20 tokens/s). Conversations ramp up from one over
+ * the warm-up so that their turns do not all start in the same millisecond, then stay at the count.
+ * (A first stage starts at its own target: without the one-conversation stage before the ramp,
+ * every stream started at once and all of them stayed in step, turn after turn: 500 requests sent
+ * in the same 100 ms, TTFT p99 4.7 s against the mock's 2 s.)
  */
 export function streamsPlan(options: { baseUrl: string; workers: number; streamsPerWorker: number; rampS: number; holdS: number }): object {
   const streams = options.streamsPerWorker * options.workers;
@@ -63,8 +69,9 @@ export function streamsPlan(options: { baseUrl: string; workers: number; streams
       models: [MOCK_MODELS.slow.name],
       load: {
         concurrency: streams,
-        warmup: `${options.rampS}s`,
+        warmup: `${options.rampS * 1000 + RAMP_START_MS}ms`,
         stages: [
+          { duration: `${RAMP_START_MS}ms`, concurrency: 1 },
           { duration: `${options.rampS}s`, concurrency: streams },
           { duration: `${options.holdS}s`, concurrency: streams },
         ],

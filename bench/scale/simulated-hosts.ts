@@ -45,8 +45,12 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 const MIN_PERIOD_US = 1_000;
 const MAX_PERIOD_US = 1_000_000;
 const MIN_QUOTA_US = 1_000;
+// cpu.shares: the kernel's default, and its bounds (MIN_SHARES, MAX_SHARES).
+const DEFAULT_WEIGHT = 1024;
+const MIN_WEIGHT = 2;
+const MAX_WEIGHT = 262_144;
 
-export type SimulatedHostErrorCode =
+type SimulatedHostErrorCode =
   | 'GRYM_ERR_HOST_COMMAND_FAILED'
   | 'GRYM_ERR_HOST_OPTION_INVALID'
   | 'GRYM_ERR_HOST_DESTROYED'
@@ -58,7 +62,7 @@ export type SimulatedHostErrorCode =
  * The one error of this module: branch on `code`. Same shape as `GrymError` in src/shared
  * (kept apart because that union of codes belongs to the product, not to this bench helper).
  */
-export class SimulatedHostError extends Error {
+class SimulatedHostError extends Error {
   readonly code: SimulatedHostErrorCode;
   readonly details: unknown;
 
@@ -71,7 +75,7 @@ export class SimulatedHostError extends Error {
 }
 
 /** Output of a finished command. */
-export interface CommandOutput {
+interface CommandOutput {
   stdout: string;
   stderr: string;
 }
@@ -220,7 +224,7 @@ export interface NetworkOptions {
 }
 
 /** Options of `SimulatedHost.exec`: `spawn` options, plus a CPU group to start the process in. */
-export interface HostExecOptions extends SpawnOptions {
+interface HostExecOptions extends SpawnOptions {
   /**
    * Start the process inside this CPU group: it joins the group before it execs, so no cycle is
    * spent outside the quota and every thread and child it makes is inside too.
@@ -459,8 +463,17 @@ async function removeCgroupDir(dir: string, root: string, leftovers: 'move-to-ro
 
 /** Options of `createCpuGroup`. */
 export interface CpuGroupOptions {
-  /** CPU the group may use, in cores: 0.25 = a quarter of one core. Above 1 spans several cores. */
-  cpuShareOfOneCore: number;
+  /**
+   * CPU the group may use, in cores: 0.25 = a quarter of one core. Above 1 spans several cores.
+   * null: no quota, the group only accounts for its CPU (cpuacct).
+   */
+  cpuShareOfOneCore: number | null;
+  /**
+   * `cpu.shares`, the group's weight against other groups and processes when the cores are
+   * contended. Default 1024 (the kernel's): a group then competes like one process. A higher
+   * weight lets a group under quota get its quota on a busy machine, so the quota is its limit.
+   */
+  weight?: number;
   /** CFS period in microseconds, 1000..1000000. Default 100000 (100 ms). */
   periodUs?: number;
   /** Name prefix matched by `cleanupStale`. Default `grymbench-`. */
@@ -482,6 +495,7 @@ export interface CpuGroup {
   /** The group's directory name, `<prefix><pid>-<name>`. */
   readonly name: string;
   readonly periodUs: number;
+  /** -1: no quota. */
   readonly quotaUs: number;
   /** `cgroup.procs` files to write a pid to, one per hierarchy (one if co-mounted). */
   readonly procsFiles: readonly string[];
@@ -510,12 +524,16 @@ export async function createCpuGroup(name: string, options: CpuGroupOptions): Pr
     throw new SimulatedHostError('GRYM_ERR_HOST_OPTION_INVALID', `periodUs must be an integer from ${MIN_PERIOD_US} to ${MAX_PERIOD_US} (got ${periodUs})`);
   }
   const share = options.cpuShareOfOneCore;
-  const quotaUs = Math.round(share * periodUs);
-  if (!Number.isFinite(share) || share <= 0 || quotaUs < MIN_QUOTA_US) {
+  const quotaUs = share === null ? -1 : Math.round(share * periodUs);
+  if (share !== null && (!Number.isFinite(share) || share <= 0 || quotaUs < MIN_QUOTA_US)) {
     throw new SimulatedHostError(
       'GRYM_ERR_HOST_OPTION_INVALID',
       `cpuShareOfOneCore x periodUs must be >= ${MIN_QUOTA_US} us, the kernel's minimum quota (got ${share} x ${periodUs}): raise the share or the period`,
     );
+  }
+  const weight = options.weight ?? DEFAULT_WEIGHT;
+  if (!Number.isInteger(weight) || weight < MIN_WEIGHT || weight > MAX_WEIGHT) {
+    throw new SimulatedHostError('GRYM_ERR_HOST_OPTION_INVALID', `weight must be an integer from ${MIN_WEIGHT} to ${MAX_WEIGHT} (got ${weight})`);
   }
 
   const mounts = findCgroupMounts();
@@ -554,6 +572,7 @@ export async function createCpuGroup(name: string, options: CpuGroupOptions): Pr
     await writeCgroupFile(join(cpuDir, 'cpu.cfs_quota_us'), '-1');
     await writeCgroupFile(join(cpuDir, 'cpu.cfs_period_us'), String(periodUs));
     await writeCgroupFile(join(cpuDir, 'cpu.cfs_quota_us'), String(quotaUs));
+    if (weight !== DEFAULT_WEIGHT) await writeCgroupFile(join(cpuDir, 'cpu.shares'), String(weight));
   } catch (error) {
     await destroy().catch(() => undefined);
     throw error;

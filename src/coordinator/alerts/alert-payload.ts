@@ -7,6 +7,7 @@
 import type { AlertEvent } from '../../shared/alerts-schema';
 import type { PhaseReport, RunReport } from '../../shared/run-report';
 import { isRegressed, type RegressionCheck } from '../ci/regression-check';
+import { untrustworthyFails } from '../ci/untrustworthy-fails';
 
 /** Items listed per kind: a payload stays small whatever the plan holds. */
 const MAX_LISTED = 50;
@@ -51,13 +52,16 @@ export interface AlertPayload {
   summary: string;
 }
 
-/** Why a phase failed apart from its criteria. */
-function phaseReasons(phase: PhaseReport): string[] {
+/**
+ * Why a phase failed apart from its criteria. An untrustworthy generator is one only when the plan
+ * makes it fail the phase (as in JUnit); otherwise it was reported, not failed on.
+ */
+function phaseReasons(report: RunReport, phase: PhaseReport): string[] {
   const { stopped, generator } = phase.metrics;
   return [
     ...(phase.error ? [`did not complete: ${phase.error.message}`] : []),
     ...(stopped ? [`stopped early: ${stopped.reason}`] : []),
-    ...(!phase.passed && !generator.trustworthy ? [`load generator not trustworthy: ${generator.warnings.join('; ')}`] : []),
+    ...(untrustworthyFails(report, phase) ? [`load generator not trustworthy: ${generator.warnings.join('; ')}`] : []),
   ];
 }
 
@@ -108,7 +112,7 @@ export function buildAlertPayload(context: AlertContext): AlertPayload {
     ),
   );
   const failedPhases = cut(
-    report.phases.map((phase) => ({ phase: phase.name, reasons: phaseReasons(phase) })).filter((phase) => phase.reasons.length > 0),
+    report.phases.map((phase) => ({ phase: phase.name, reasons: phaseReasons(report, phase) })).filter((phase) => phase.reasons.length > 0),
   );
   const regressions = cut(
     context.regressions.filter(isRegressed).map((check) => ({ phase: check.phase, metric: check.metric, detail: check.detail })),

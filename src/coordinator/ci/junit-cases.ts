@@ -9,6 +9,7 @@ import type { CriterionResult } from '../../shared/criteria';
 import type { PhaseReport, RunReport } from '../../shared/run-report';
 import { formatValue } from '../../shared/units';
 import type { RegressionCheck } from './regression-check';
+import { untrustworthyFails } from './untrustworthy-fails';
 
 /** What a JUnit test case says happened; `output` goes to its system-out. */
 type JunitOutcome =
@@ -46,18 +47,6 @@ function criterionCase(criterion: CriterionResult, classname: string): JunitCase
     marginLine,
   ].join('\n');
   return { name, classname, outcome: { kind: 'failure', message: criterion.verdict, type: 'criterion', body } };
-}
-
-/** Whether the plan made an untrustworthy generator fail this phase (`generator.failOnUntrustworthy`). */
-function untrustworthyFails(report: RunReport, phase: PhaseReport): boolean {
-  const planned = (report.resolvedPlan as { phases?: unknown } | null)?.phases;
-  const resolved = Array.isArray(planned)
-    ? (planned as Array<{ name?: unknown; generator?: { failOnUntrustworthy?: unknown } }>).find((p) => p.name === phase.name)
-    : undefined;
-  const flag = resolved?.generator?.failOnUntrustworthy;
-  if (typeof flag === 'boolean') return flag;
-  // No plan to read: a phase that failed with every criterion met failed on its generator.
-  return !phase.passed && phase.error === null && phase.metrics.stopped === null && phase.criteria.every((c) => c.passed);
 }
 
 /** The phase's verdict apart from its criteria: an error, an early stop, an untrustworthy generator. */

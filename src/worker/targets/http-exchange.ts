@@ -10,13 +10,19 @@
 import type { Dispatcher } from 'undici';
 import type { BodyReader } from './body-reader';
 import { classifyError, isConnectFailure } from './classify-error';
-import type { HttpConnections } from './http-connections';
 import type { InFlightRequests } from './in-flight-requests';
 import type { RequestFailure, RequestOutcome } from './llm-target';
 import { ResponseHandler, type AttemptEnd } from './response-handler';
 
 /** Thrown by a body reader when the response does not follow the API: counted as malformed. */
 export class MalformedResponse extends Error {}
+
+/** What a POST needs of a target's connections: `HttpConnections`, or the warm-up's in-memory loopback. */
+export interface ExchangeConnections {
+  readonly pool: Dispatcher;
+  /** Runs `send` once on a new connection of its own: the retry of a request that the server never saw. */
+  retryOnFreshConnection<T>(send: (dispatcher: Dispatcher) => Promise<T>): Promise<T>;
+}
 
 export interface HttpExchange {
   path: string;
@@ -58,7 +64,7 @@ function thrownFailure(error: unknown, startMs: number, request: HttpExchange, t
  * `createReader` makes the reader of a successful body, given the send time.
  */
 export function postWithTimeout(
-  connections: HttpConnections,
+  connections: ExchangeConnections,
   request: HttpExchange,
   createReader: (startMs: number) => BodyReader,
 ): Promise<RequestOutcome> {

@@ -9,7 +9,7 @@ import type { OpenAiTarget } from '../../shared/resolved-target';
 import type { BodyReader } from './body-reader';
 import { HttpConnections } from './http-connections';
 import { InFlightRequests } from './in-flight-requests';
-import { jsonHeaders, MalformedResponse, postWithTimeout } from './http-exchange';
+import { jsonHeaders, MalformedResponse, postWithTimeout, type ExchangeConnections } from './http-exchange';
 import { successOutcome, type ChatRequest, type LlmTarget, type RequestOutcome } from './llm-target';
 import { cachedPromptTokens, OpenAiStream, type LlamaTimings, type Usage } from './openai-stream';
 
@@ -25,11 +25,17 @@ function conversationPrompt(messages: ChatRequest['messages']): string {
 }
 
 /** `stopSignal`: aborted when the harness stops the phase; requests in flight are then abandoned. */
-export function createOpenAiTarget(target: OpenAiTarget, connections: number, stopSignal?: AbortSignal): LlmTarget {
+export function createOpenAiTarget(
+  target: OpenAiTarget,
+  connections: number,
+  stopSignal?: AbortSignal,
+  /** Connections other than an HTTP pool to `target.baseUrl` (the harness's warm-up answers in memory). */
+  over?: ExchangeConnections & Pick<HttpConnections, 'stats' | 'close'>,
+): LlmTarget {
   const base = new URL(target.baseUrl);
   const legacy = target.endpoint === 'completions';
   const path = `${base.pathname.replace(/\/$/, '')}${legacy ? '/completions' : '/chat/completions'}`;
-  const http = new HttpConnections(base.origin, connections, target.maxResponseBytes);
+  const http = over ?? new HttpConnections(base.origin, connections, target.maxResponseBytes);
   const inFlight = new InFlightRequests(stopSignal);
   const headers = jsonHeaders(target.apiKeyEnv, target.stream ? 'text/event-stream' : 'application/json');
   const streamFields = target.stream ? '"stream":true,"stream_options":{"include_usage":true}' : '"stream":false';

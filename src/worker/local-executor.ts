@@ -7,6 +7,7 @@ import { once } from '../shared/close-all';
 import { decodeShardTask, type ShardExecutor, type ShardTask } from '../shared/shard-task';
 import { createLocalPhaseControl } from './local-phase-control';
 import { runShard } from './run-shard';
+import { needsHarnessWarmUp } from './warm-harness';
 import { createWorkerPool, defaultThreads, warmWorkerPool } from './worker-pool';
 
 /** Lead between handing out a phase's tasks and their common start: every thread has its task by then. */
@@ -25,15 +26,18 @@ export interface LocalExecutorOptions {
 export function createLocalExecutor(options: LocalExecutorOptions = {}): ShardExecutor {
   const threads = options.threads ?? defaultThreads();
   const pool = createWorkerPool({ threads });
-  // A local run is launched for its phases: each thread warms its harness in its first slice, only when
-  // that phase needs it, rather than delay every run's first request by the warm-up (launch to first request).
+  // A local run is launched for its phases: threads warm their harness before the first phase that
+  // needs it (`needsHarnessWarmUp`), rather than delay every run's first request by the warm-up.
   const warm = warmWorkerPool(pool, threads, false);
+  let harnessWarm: Promise<void> | undefined;
   const workerName = `${hostname()}-local`;
   const { stopSignal } = options;
   return {
     async runPhase(data, onProgress) {
       const tasks = data.map(decodeShardTask);
       await warm;
+      // Before the start is set: a thread warming after it would start its arrivals late.
+      if (tasks.some(needsHarnessWarmUp)) await (harnessWarm ??= warmWorkerPool(pool, threads, true));
       const startAtMs = Date.now() + START_LEAD_MS;
       const maxSlices = Math.max(1, Math.floor(threads / tasks.length));
       // Shards of one phase are judged together and stop together, as in a distributed run.

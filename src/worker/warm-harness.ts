@@ -113,7 +113,7 @@ const SMALL_PHASE_REQUESTS = 100;
  * as long (its unmeasured requests warm the same path), nor when it is a handful of requests, for
  * which the warm-up would cost more time than the phase (a one-request run starts at once).
  */
-function needsWarmUp(task: ShardTask): boolean {
+export function needsHarnessWarmUp(task: ShardTask): boolean {
   if (task.phase.load.warmupMs >= WARM_MS) return false;
   return task.requests === undefined || task.requests > SMALL_PHASE_REQUESTS;
 }
@@ -122,10 +122,10 @@ let warmed: Promise<void> | undefined;
 
 /**
  * Warms this thread once; later calls wait for the same warm-up. Given the shard about to run, only
- * when its phase needs it (see `needsWarmUp`). A failed warm-up is not retried nor fatal.
+ * when its phase needs it (see `needsHarnessWarmUp`). A failed warm-up is not retried nor fatal.
  */
 export function warmHarness(task?: ShardTask): Promise<void> {
-  if (task && !needsWarmUp(task)) return warmed ?? Promise.resolve();
+  if (task && !needsHarnessWarmUp(task)) return warmed ?? Promise.resolve();
   warmed ??= warmOnce().catch(() => undefined);
   return warmed;
 }

@@ -3,9 +3,8 @@
  * run before anything is sent, exit 2); after it, keep the run and compare it with the baseline.
  * A history that cannot be written is told, and never fails the run.
  */
-import { compareRuns, renderComparisonMarkdown, type RunComparison } from '../coordinator/comparison';
+import type { RunComparison } from '../coordinator/comparison';
 import { buildHistoryEntry, openHistoryStore, resolveRunRef, type HistoryEntry, type HistoryLocation } from '../coordinator/history';
-import { loadNoiseCalibration } from '../coordinator/trend/noise-calibration';
 import { EXIT, UsageError } from '../shared/errors';
 import type { RunReport } from '../shared/run-report';
 import type { ShardResult } from '../shared/shard-result';
@@ -55,6 +54,9 @@ export async function startRunHistory(flags: RunHistoryFlags, planName: string):
         }
         if (!baseline || report.aborted) return undefined;
         // The noise of the earlier runs like this one widens the default thresholds of noisy metrics.
+        // Loaded here, with a baseline: it brings in the comparison's statistics (~100 ms of every launch).
+        const { loadNoiseCalibration } =
+          require('../coordinator/trend/noise-calibration') as typeof import('../coordinator/trend/noise-calibration');
         return loadNoiseCalibration(store, entry).catch((error: unknown) => {
           console.error(`history: not read for the noise calibration (${(error as Error).message}): default thresholds apply`);
           return undefined;
@@ -65,6 +67,8 @@ export async function startRunHistory(flags: RunHistoryFlags, planName: string):
         console.log(`not compared with ${baseline.runId}: this run was interrupted`);
         return { exitCode: EXIT.passed };
       }
+      // Loaded here, with a baseline: the comparison's statistics cost every run ~120 ms of its launch.
+      const { compareRuns, renderComparisonMarkdown } = require('../coordinator/comparison') as typeof import('../coordinator/comparison');
       const comparison = compareRuns(baseline, entry, calibration);
       console.log(renderComparisonMarkdown(comparison));
       return { exitCode: comparison.verdict === 'regressed' ? EXIT.failed : EXIT.passed, comparison };

@@ -7,7 +7,7 @@ import { once } from '../shared/close-all';
 import { decodeShardTask, type ShardExecutor, type ShardTask } from '../shared/shard-task';
 import { createLocalPhaseControl } from './local-phase-control';
 import { runShard } from './run-shard';
-import { needsHarnessWarmUp } from './warm-harness';
+import { needsHarnessWarmUp } from './needs-harness-warm-up';
 import { createWorkerPool, defaultThreads, warmWorkerPool } from './worker-pool';
 
 /** Lead between handing out a phase's tasks and their common start: every thread has its task by then. */

@@ -14,11 +14,10 @@
  */
 import { Dispatcher } from 'undici';
 import type { ShardTask } from '../shared/shard-task';
+import { HARNESS_WARM_MS, needsHarnessWarmUp } from './needs-harness-warm-up';
 import { Recorder } from './recorder';
 import { createOpenAiTarget } from './targets/openai-target';
 
-/** Time the warm-up takes per thread: V8 optimises the functions it runs thousands of times. */
-const WARM_MS = 200;
 /** Requests in flight at once during the warm-up, as a busy phase would have. */
 const WARM_CONCURRENCY = 8;
 const WARM_TOKENS = 8;
@@ -84,8 +83,8 @@ async function warmOnce(): Promise<void> {
   // Both readers: a phase may stream or not.
   const targets = [targetOf(true), targetOf(false)];
   const now = Date.now();
-  const recorder = new Recorder({ measureFromEpochMs: now, measureUntilEpochMs: now + WARM_MS * 10, windowMs: 1000 });
-  const untilMs = performance.now() + WARM_MS;
+  const recorder = new Recorder({ measureFromEpochMs: now, measureUntilEpochMs: now + HARNESS_WARM_MS * 10, windowMs: 1000 });
+  const untilMs = performance.now() + HARNESS_WARM_MS;
   let sent = 0;
   const system = { role: 'system' as const, content: 'You warm the harness.' };
   const loop = async (index: number) => {
@@ -103,19 +102,6 @@ async function warmOnce(): Promise<void> {
   } finally {
     await Promise.all(targets.map((target) => target.close()));
   }
-}
-
-/** A phase of at most this many requests is over before its windows could tell a cold start from a steady one. */
-const SMALL_PHASE_REQUESTS = 100;
-
-/**
- * Whether a shard's phase needs the harness warmed before it: not when its own warm-up is at least
- * as long (its unmeasured requests warm the same path), nor when it is a handful of requests, for
- * which the warm-up would cost more time than the phase (a one-request run starts at once).
- */
-export function needsHarnessWarmUp(task: ShardTask): boolean {
-  if (task.phase.load.warmupMs >= WARM_MS) return false;
-  return task.requests === undefined || task.requests > SMALL_PHASE_REQUESTS;
 }
 
 let warmed: Promise<void> | undefined;

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { compareRuns, renderComparisonMarkdown, type NoiseCalibration } from '../../coordinator/comparison';
+import type { NoiseCalibration } from '../../coordinator/comparison';
 import { openHistoryStore, resolveRunRef, type HistoryEntry, type HistoryStore } from '../../coordinator/history';
-import { loadNoiseCalibration } from '../../coordinator/trend/noise-calibration';
 import { EXIT } from '../../shared/errors';
 import { historyLocation, historyOption, historyRetentionOption, type HistoryFlags } from '../history-options';
 import { prefixOption, redisOption, redisTimeoutOption, type SetExitCode } from '../options';
@@ -71,10 +70,15 @@ export function compareCommand(setExitCode: SetExitCode): Command {
       try {
         pair = await resolvePair(store, baseRef, newRef, options.plan);
         // The noise of the runs like NEW widens the default thresholds of noisy metrics.
-        calibration = await loadNoiseCalibration(store, pair[1]);
+        calibration = await (
+          require('../../coordinator/trend/noise-calibration') as typeof import('../../coordinator/trend/noise-calibration')
+        ).loadNoiseCalibration(store, pair[1]);
       } finally {
         await store.close();
       }
+      // Loaded when a comparison runs: its statistics cost every other command ~120 ms at launch.
+      const { compareRuns, renderComparisonMarkdown } =
+        require('../../coordinator/comparison') as typeof import('../../coordinator/comparison');
       const comparison = compareRuns(...pair, calibration);
       const markdown = renderComparisonMarkdown(comparison);
       console.log(markdown);

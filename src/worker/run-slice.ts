@@ -7,7 +7,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import type { MemorySample } from '../shared/phase-metrics';
-import { deriveSeed, type ShardProgress, type ShardTask } from '../shared/shard-task';
+import { deriveSeed } from '../shared/derive-seed';
+import type { ShardProgress, ShardTask } from '../shared/shard-task';
 import type { ShardResult, StopReason } from '../shared/shard-result';
 import { watchGeneratorHealth } from './generator-health';
 import { heapSnapshotDir, startHeapSnapshots } from './memory/heap-snapshots';

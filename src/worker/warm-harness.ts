@@ -12,7 +12,11 @@
  * requests/s; and the requests per CPU-millisecond still rose for about a second after it. The
  * in-memory warm-up leaves undici's own code (parser, client) to warm on the phase's first requests.
  */
-import { Dispatcher } from 'undici';
+import type { Dispatcher as UndiciDispatcher } from 'undici';
+
+// undici's dispatcher base alone, as `http-connections.ts` loads its pool: not its whole index.
+const Dispatcher = require('undici/lib/dispatcher/dispatcher') as typeof UndiciDispatcher;
+type Dispatcher = UndiciDispatcher;
 import type { ShardTask } from '../shared/shard-task';
 import { HARNESS_WARM_MS, needsHarnessWarmUp } from './needs-harness-warm-up';
 import { Recorder } from './recorder';
@@ -48,7 +52,7 @@ class InMemoryDispatcher extends Dispatcher {
     super();
   }
 
-  override dispatch(_options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  override dispatch(_options: UndiciDispatcher.DispatchOptions, handler: UndiciDispatcher.DispatchHandler): boolean {
     // A turn of the event loop later, as an answer from a socket would come.
     setImmediate(() => {
       handler.onConnect?.(() => undefined);

@@ -8,7 +8,7 @@
  * cycle, when the same model is loaded, so growth between cycles is a leak and not a model size.
  * A stopped shard ends it before the next request; the one in flight is abandoned.
  */
-import { deriveSeed } from '../../shared/shard-task';
+import { deriveSeed } from '../../shared/derive-seed';
 import { Conversation } from '../conversation';
 import { sendTurn } from './send-turn';
 import type { ScenarioContext } from './scenario-context';

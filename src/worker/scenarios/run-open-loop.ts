@@ -6,7 +6,7 @@
  * Each arrival continues the next idle conversation, so context probes work as in closed loop.
  * A stopped shard ends the schedule at once: requests in flight are abandoned, waiting arrivals dropped.
  */
-import { deriveSeed } from '../../shared/shard-task';
+import { deriveSeed } from '../../shared/derive-seed';
 import { Conversation } from '../conversation';
 import { sendTurn } from './send-turn';
 import { toPerfMs } from '../recorder';

@@ -5,7 +5,8 @@
  * whichever comes first; requests in flight at the deadline are awaited and counted. A stopped
  * shard (abort condition, time limit, interrupt) ends it at once: requests in flight are abandoned.
  */
-import { deriveSeed, splitEvenly } from '../../shared/shard-task';
+import { deriveSeed } from '../../shared/derive-seed';
+import { splitEvenly } from '../../shared/split-evenly';
 import { Conversation } from '../conversation';
 import { stagedValueAt } from '../../shared/staged-load';
 import { sendTurn } from './send-turn';

@@ -5,7 +5,12 @@
  * answer; a pool that reuses the socket at once loses that race). Counts the connections opened
  * and the requests retried: connection churn, reported apart from errors.
  */
-import { Client, Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+
+// The pool and the client alone: undici's index loads fetch, WebSocket, caches and mocks too, about
+// 60-100 ms more of every worker thread's start (undici has no exports map; these paths are its own).
+const Pool = require('undici/lib/dispatcher/pool') as typeof import('undici').Pool;
+const Client = require('undici/lib/dispatcher/client') as typeof import('undici').Client;
 import type { ConnectionCounts } from '../../shared/shard-result';
 
 /**
@@ -16,7 +21,7 @@ import type { ConnectionCounts } from '../../shared/shard-result';
 const NO_CLIENT_TIMEOUTS = { headersTimeout: 0, bodyTimeout: 0 } as const;
 
 export class HttpConnections {
-  readonly pool: Pool;
+  readonly pool: InstanceType<typeof Pool>;
   private readonly counts: ConnectionCounts = { opened: 0, retried: 0 };
 
   constructor(

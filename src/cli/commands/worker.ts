@@ -16,6 +16,7 @@ interface WorkerOptions extends MetricsFlags {
   lockDuration: number;
   allowEnv: string[];
   allowModules?: string;
+  aggregate: boolean;
 }
 
 function workerName(value: string): string {
@@ -94,6 +95,11 @@ export function workerCommand(setExitCode: SetExitCode): Command {
         .default([], 'none'),
     )
     .option('--allow-modules <dir>', 'load module targets, only files whose real path lies inside this folder (default: none)')
+    .option(
+      '--no-aggregate',
+      "do not coordinate runs in this process (fan out phases, guard their shards' abort conditions, aggregate reports): " +
+        'leave it to other workers or a dashboard, so this load generator spends no CPU on it',
+    )
     .addOption(metricsPortOption())
     .addOption(metricsHostOption())
     .action(async (options: WorkerOptions) => {
@@ -120,8 +126,11 @@ export function workerCommand(setExitCode: SetExitCode): Command {
         log,
         ...(metrics ? { metrics: new ShardMetricsFeed(metrics) } : {}),
       });
-      const control = await startControlWorker({ redisUrl, prefix: options.prefix, name, log });
-      log(`ready on ${redactRedisUrl(redisUrl)} (prefix "${options.prefix}", concurrency ${options.concurrency})`);
+      const control = options.aggregate ? await startControlWorker({ redisUrl, prefix: options.prefix, name, log }) : undefined;
+      log(
+        `ready on ${redactRedisUrl(redisUrl)} (prefix "${options.prefix}", concurrency ${options.concurrency}` +
+          `${control ? '' : ', not aggregating'})`,
+      );
       await untilStopped(async (force) => {
         if (force) {
           log('handing the running shard back');
@@ -129,7 +138,7 @@ export function workerCommand(setExitCode: SetExitCode): Command {
           return;
         }
         log('stopping: finishing the running shard (send the signal again to hand it back now)');
-        await Promise.all([shardWorker.close(), control.close()]);
+        await Promise.all([shardWorker.close(), control?.close()]);
         await metricsServer?.close();
         log('stopped');
       }, log);

@@ -67,6 +67,9 @@ function guardedConditions(data: PhaseJob): Phase['abort'] | undefined {
   return shard.success && hasAbortConditions(shard.data.task.phase.abort) ? shard.data.task.phase.abort : undefined;
 }
 
+/** Phase jobs one control worker holds at once (each guarding a running phase, or merging one). */
+const PHASE_JOBS_AT_ONCE = 64;
+
 /** The shard jobs' results among a phase job's children (the previous phase is a child too). */
 async function shardResultsOf(job: Job, layout: QueueLayout): Promise<ShardResult[]> {
   const shardKey = `${layout.prefix}:${layout.shards}:`;
@@ -136,7 +139,9 @@ export async function startControlWorker(options: ControlWorkerOptions): Promise
   };
 
   const workerOptions = { connection, prefix: layout.prefix, concurrency: 8, name: `${options.name}-control` };
-  const phaseWorker = new Worker(layout.phases, processPhase, workerOptions);
+  // A phase job stays with its control worker while it guards its shards (waiting on Redis every 250 ms, little CPU):
+  // room for many runs at once, so that one dashboard coordinating for `--no-aggregate` workers never queues a phase.
+  const phaseWorker = new Worker(layout.phases, processPhase, { ...workerOptions, concurrency: PHASE_JOBS_AT_ONCE });
   const runWorker = new Worker(
     layout.runs,
     async (job: Job) => {

@@ -69,8 +69,30 @@ const MAX_MISSING_REPORT_READS = 5;
 
 type ShardProgressValue = { completed?: number; errors?: number; fraction?: number; worker?: string; recent?: RecentWindows };
 
-async function readShard(shards: Queue, runId: string, phaseIndex: number, shardIndex: number) {
+type ShardState = RunProgress['phases'][number]['shards'][number];
+
+/**
+ * Shards that have finished, as last read: a finished shard job no longer changes, so a watcher
+ * that keeps them reads each one's result (histograms, windows: tens of KiB) once, not at every poll.
+ */
+type FinishedShards = Map<string, ShardState>;
+
+async function readShard(
+  shards: Queue,
+  runId: string,
+  phaseIndex: number,
+  shardIndex: number,
+  finished?: FinishedShards,
+): Promise<ShardState> {
   const id = shardJobId(runId, phaseIndex, shardIndex);
+  const known = finished?.get(id);
+  if (known) return known;
+  const shard = await readShardNow(shards, id);
+  if (DONE.has(shard.state)) finished?.set(id, shard);
+  return shard;
+}
+
+async function readShardNow(shards: Queue, id: string): Promise<ShardState> {
   const [state, job] = await Promise.all([shards.getJobState(id), Job.fromId(shards, id)]);
   const progress = (job?.progress ?? {}) as ShardProgressValue;
   // Progress is sent at most once a second, so a finished shard's last report is behind: its result has the final counts.
@@ -93,7 +115,11 @@ async function readShard(shards: Queue, runId: string, phaseIndex: number, shard
  * phases and shards. The reads of one poll go out together (ioredis pipelines them), so a poll
  * costs a few round trips whatever the number of phases.
  */
-export async function readRunProgress(queues: RunQueues, runId: string): Promise<{ job: Job | undefined; progress: RunProgress }> {
+export async function readRunProgress(
+  queues: RunQueues,
+  runId: string,
+  finished?: FinishedShards,
+): Promise<{ job: Job | undefined; progress: RunProgress }> {
   // First the state, then the job: see the top of this file.
   const state = await queues.runs.getJobState(runJobId(runId));
   const job = await Job.fromId(queues.runs, runJobId(runId));
@@ -103,7 +129,9 @@ export async function readRunProgress(queues: RunQueues, runId: string): Promise
     planPhases.map(async (phase, phaseIndex) => {
       const [phaseState, shards] = await Promise.all([
         queues.phases.getJobState(phaseJobId(runId, phaseIndex)),
-        Promise.all(Array.from({ length: phase.shards ?? 1 }, (_, shardIndex) => readShard(queues.shards, runId, phaseIndex, shardIndex))),
+        Promise.all(
+          Array.from({ length: phase.shards ?? 1 }, (_, shardIndex) => readShard(queues.shards, runId, phaseIndex, shardIndex, finished)),
+        ),
       ]);
       return { phaseIndex, name: phase.name ?? `phase ${phaseIndex}`, state: phaseState === 'unknown' ? 'missing' : phaseState, shards };
     }),
@@ -154,8 +182,13 @@ function openRunQueues(redisUrl: string, prefix: string | undefined, name: strin
 }
 
 /** Polls the run once: its report when it completed, undefined while it runs; throws when it cannot end well. */
-async function pollRun(queues: RunQueues, options: WatchRunOptions, missingReads: { count: number }): Promise<RunReport | undefined> {
-  const { job, progress } = await readRunProgress(queues, options.runId);
+async function pollRun(
+  queues: RunQueues,
+  options: WatchRunOptions,
+  missingReads: { count: number },
+  finished: FinishedShards,
+): Promise<RunReport | undefined> {
+  const { job, progress } = await readRunProgress(queues, options.runId, finished);
   if (!job) throw new RunNotFoundError(options.runId, redactRedisUrl(options.redisUrl));
   options.onProgress?.(progress);
   if (progress.state === 'failed')
@@ -174,11 +207,12 @@ export async function watchRun(options: WatchRunOptions): Promise<RunReport> {
   const { queues, close } = openRunQueues(options.redisUrl, options.prefix, 'grym-watch');
   const downTimeoutMs = options.redisDownTimeoutMs ?? WATCH_REDIS_DOWN_TIMEOUT_MS;
   const missingReads = { count: 0 };
+  const finished: FinishedShards = new Map();
   let downSince: number | undefined;
   try {
     for (;;) {
       try {
-        const report = await pollRun(queues, options, missingReads);
+        const report = await pollRun(queues, options, missingReads, finished);
         downSince = undefined;
         if (report) return report;
       } catch (error) {

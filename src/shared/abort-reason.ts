@@ -17,6 +17,11 @@ export interface AbortCounts {
   window: { requests: number; failures: number } | null;
 }
 
+/** Whether a phase has any abort condition to judge (none: its shards need not report their counts). */
+export function hasAbortConditions(abort: Phase['abort']): boolean {
+  return abort.connectionFailures > 0 || abort.consecutiveFailures > 0 || abort.errorRate !== undefined;
+}
+
 /** A duration in the words of a stop reason: 3600000 -> "1 h", 90000 -> "1.5 min", 5000 -> "5 s". */
 export function spokenDuration(ms: number): string {
   const round = (value: number) => String(Math.round(value * 10) / 10);

@@ -3,6 +3,7 @@
  * `grym-perf run` uses without Redis; the distributed executor gives the same report shape.
  */
 import { hostname } from 'node:os';
+import { hasAbortConditions } from '../shared/abort-reason';
 import { once } from '../shared/close-all';
 import { decodeShardTask, type ShardExecutor, type ShardTask } from '../shared/shard-task';
 import { createLocalPhaseControl } from './local-phase-control';
@@ -45,7 +46,8 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): ShardEx
       const startAtMs = Date.now() + START_LEAD_MS;
       const maxSlices = Math.max(1, Math.floor(threads / tasks.length));
       // Shards of one phase are judged together and stop together, as in a distributed run.
-      const control = tasks.length > 1 ? createLocalPhaseControl((tasks[0] as ShardTask).phase.abort, tasks.length) : undefined;
+      const { abort } = (tasks[0] as ShardTask).phase;
+      const control = tasks.length > 1 && hasAbortConditions(abort) ? createLocalPhaseControl(abort, tasks.length) : undefined;
       return Promise.all(
         tasks.map((task) =>
           runShard(task, pool, {

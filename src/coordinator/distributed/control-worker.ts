@@ -9,6 +9,7 @@
  *   return value and writes the Markdown summary into its job log for bull-board.
  */
 import { Job, Queue, WaitingChildrenError, WaitingError, Worker } from 'bullmq';
+import { hasAbortConditions } from '../../shared/abort-reason';
 import { closeAll, once } from '../../shared/close-all';
 import { DEFAULT_SHARD_ATTEMPTS, JOB_RETENTION_SECONDS } from '../../shared/defaults';
 import { toErrorPayload } from '../../shared/errors';
@@ -19,7 +20,7 @@ import { connectRedis, reportRedisErrors } from '../../shared/redis-connection';
 import type { RunReport } from '../../shared/run-report';
 import type { ShardResult } from '../../shared/shard-result';
 import { renderMarkdownReport } from '../reports/markdown-report';
-import { guardPhase, hasAbortConditions } from './guard-phase';
+import { guardPhase } from './guard-phase';
 import { phaseOutcome, type PhaseOutcome } from './phase-outcome';
 import { readPhaseOutcomes } from './read-phase-outcomes';
 import { runReportFromOutcomes } from './run-outcome';

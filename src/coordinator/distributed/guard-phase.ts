@@ -33,11 +33,6 @@ export interface GuardPhaseOptions {
   intervalMs?: number;
 }
 
-/** Whether a phase has any abort condition to guard. */
-export function hasAbortConditions(abort: Phase['abort']): boolean {
-  return abort.connectionFailures > 0 || abort.consecutiveFailures > 0 || abort.errorRate !== undefined;
-}
-
 /** Every shard's latest tally in the hash; a field this version cannot read is left out. */
 function parseTallies(fields: Record<string, string>): AbortTally[] {
   return Object.values(fields).flatMap((value) => {

@@ -11,6 +11,7 @@
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Piscina } from 'piscina';
+import { hasAbortConditions } from '../../shared/abort-reason';
 import { closeAll, once } from '../../shared/close-all';
 import { describeIssues } from '../../shared/describe-issues';
 import { DEFAULT_LOCK_DURATION_MS } from '../../shared/defaults';
@@ -128,7 +129,7 @@ async function runAdmitted(context: ShardContext, job: Job, signal: AbortSignal 
   };
   // A sharded phase is judged and stopped as one (the phase job's guard judges all shards' tallies); a lone shard judges itself.
   const control =
-    task.shardCount > 1
+    task.shardCount > 1 && hasAbortConditions(task.phase.abort)
       ? redisPhaseControl(context.phaseRedis, phaseControlKeys(context.layout, task.runId, task.phaseIndex), task.shardIndex)
       : undefined;
   const options = {

@@ -107,7 +107,7 @@ async function runAdmitted(context: ShardContext, job: Job, signal: AbortSignal 
   const { name, log } = context;
   const { task, barrierTimeoutMs } = await admittedTask(job, context.policy, name);
   log(`shard ${job.id}: attempt ${job.attemptsStarted}, waiting at the start barrier`);
-  const { startAtMs, clockOffsetMs } = await waitAtStartBarrier(context.phaseRedis, {
+  const { startAtMs, clockOffsetMs, roundTripMs } = await waitAtStartBarrier(context.phaseRedis, {
     layout: context.layout,
     runId: task.runId,
     phaseIndex: task.phaseIndex,
@@ -120,6 +120,7 @@ async function runAdmitted(context: ShardContext, job: Job, signal: AbortSignal 
     // Too few workers took the phase's shards: waiting once more rarely finds the missing one.
     throw error instanceof BarrierTimeoutError ? new UnrecoverableError(error.message) : error;
   });
+  log(`shard ${job.id}: starting; this worker's clock is ${-clockOffsetMs} ms off Redis TIME (±${(roundTripMs / 2).toFixed(1)} ms)`);
   const toRedis = throttledProgress(job, name);
   const shard = { run: task.runId, phase: task.phase.name, phaseIndex: task.phaseIndex, shardIndex: task.shardIndex, worker: name };
   context.metrics?.shardStarted(shard);

@@ -82,14 +82,14 @@ export function postWithTimeout(
     stopped = !timedOut;
     current?.close(undefined);
   };
-  inFlight?.track(abandon);
+  const slot = inFlight?.track(abandon);
   const options: Dispatcher.DispatchOptions = { path: request.path, method: 'POST', headers: request.headers, body: request.body };
 
   // One promise per request, settled from undici's callbacks: no async function layers per request.
   return new Promise<RequestOutcome>((resolve) => {
     const finish = (outcome: RequestOutcome) => {
       clearTimeout(timer);
-      inFlight?.release(abandon);
+      if (slot !== undefined) inFlight?.release(slot);
       // undici frees a keep-alive connection one event-loop turn after its response ended (a
       // setImmediate, so that a server that closes it anyway is seen first): the outcome is handed
       // over after that turn, so that the caller's next request reuses the connection instead of

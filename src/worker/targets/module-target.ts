@@ -55,7 +55,7 @@ export async function createModuleTarget(target: ModuleTarget, stopSignal?: Abor
     const startMs = performance.now();
     if (inFlight.stopped) return { ok: false, startMs, endMs: startMs, errorClass: 'aborted', message: 'the phase was stopped' };
     let timer: NodeJS.Timeout | undefined;
-    let abandon: (() => void) | undefined;
+    let slot: number | undefined;
     try {
       const id = request.conversationId ?? 'default';
       let session = sessions.get(id);
@@ -68,8 +68,7 @@ export async function createModuleTarget(target: ModuleTarget, stopSignal?: Abor
       // Per turn, released after it: a promise shared by all turns would collect a reaction per race.
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new NoAnswerInTime('module did not answer in time')), target.requestTimeoutMs);
-        abandon = () => reject(new StoppedByHarness('the phase was stopped while this turn was in flight'));
-        inFlight.track(abandon);
+        slot = inFlight.track(() => reject(new StoppedByHarness('the phase was stopped while this turn was in flight')));
       });
       return replyOutcome(request, startMs, text, await Promise.race([(await session).send({ model: request.model, text }), timeout]));
     } catch (error) {
@@ -77,7 +76,7 @@ export async function createModuleTarget(target: ModuleTarget, stopSignal?: Abor
       return { ok: false, startMs, endMs: performance.now(), errorClass, message: (error as Error).message };
     } finally {
       clearTimeout(timer);
-      if (abandon) inFlight.release(abandon);
+      if (slot !== undefined) inFlight.release(slot);
     }
   }
 

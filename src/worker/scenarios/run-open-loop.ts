@@ -53,21 +53,30 @@ export async function runOpenLoop(context: ScenarioContext): Promise<void> {
   // Slices of all shards split the rate as they split the concurrency cap.
   const share = context.concurrency / phase.load.concurrency;
   let remaining = task.requests === undefined ? Infinity : Math.round((task.requests * context.concurrency) / task.concurrency);
-  const inFlight = new Set<Promise<void>>();
+  // A count, not a Set of the requests' promises: a Set gaining and losing an entry per request keeps
+  // the removed ones reachable until it is rebuilt, and every scavenge promoted them (see InFlightRequests).
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  let failure: { error: unknown } | undefined;
   const send = arrivalSender(context);
 
   // Arrivals wait here for a free slot; the dispatcher below never waits for one, so its own
   // lateness (scheduling lag) stays apart from the target's (the wait, inside response time).
   const endEpochMs = startAtMs + endMs;
   const waiting: Array<{ intendedPerfMs: number; measured: boolean }> = [];
+  const ended = () => {
+    inFlight--;
+    if (inFlight === 0) drained?.();
+    pump();
+  };
   const pump = () => {
-    while (inFlight.size < context.concurrency && waiting.length > 0 && Date.now() < endEpochMs && !stop.stopped) {
+    while (inFlight < context.concurrency && waiting.length > 0 && Date.now() < endEpochMs && !stop.stopped) {
       const arrival = waiting.shift() as (typeof waiting)[number];
-      const request = send(arrival.intendedPerfMs, arrival.measured).finally(() => {
-        inFlight.delete(request);
-        pump();
+      inFlight++;
+      send(arrival.intendedPerfMs, arrival.measured).then(ended, (error: unknown) => {
+        failure ??= { error };
+        ended();
       });
-      inFlight.add(request);
     }
   };
 
@@ -89,5 +98,6 @@ export async function runOpenLoop(context: ScenarioContext): Promise<void> {
   if (waiting.length > 0 && leftMs > 0) await stop.sleep(leftMs);
   // The phase is over: arrivals that never got a slot are dropped.
   for (const arrival of waiting.splice(0)) if (arrival.measured) recorder.arrival(true);
-  while (inFlight.size > 0) await Promise.all(inFlight);
+  if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+  if (failure) throw failure.error;
 }

@@ -5,9 +5,16 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
+import { cgroupCpuQuota } from './cpu-quota';
 
+/**
+ * One generator thread per core the process may use: the cores it may run on, fewer under a cgroup
+ * CPU quota (at least one; a quota of 1.5 cores gets 2 threads).
+ */
 export function defaultThreads(): number {
-  return availableParallelism();
+  const cores = availableParallelism();
+  const quota = cgroupCpuQuota();
+  return quota === null ? cores : Math.max(1, Math.min(cores, Math.ceil(quota)));
 }
 
 export function createWorkerPool(options: { threads?: number } = {}): Piscina {

@@ -45,6 +45,11 @@ export interface ScaleCaseSpec {
   warmupMs: number;
   /** Planned phase length, warm-up included, in ms (bounds the wait for the coordinator). */
   phaseMs: number;
+  /**
+   * Keep the request log (`run --requests`): held streams and the exact cases read it. Throughput
+   * cases go without: keeping 100,000 entries costs the workers CPU per request the figure would include.
+   */
+  requestLog: boolean;
   /** The target's `/stats` URL, read before and after: generations it answered during the case. */
   statsUrl: string;
 }
@@ -122,12 +127,12 @@ export interface ScaleCaseResult {
   log: { lines: number; complete: boolean };
   percentileChecks: PercentileCheck[];
   /**
-   * Second by second over the measured window: requests that ended in it (weighted log lines, all
-   * shards) and the CPU seconds all workers used in it. Shows the harness's warm-up: CPU per request
-   * falls while V8 compiles the hot path.
+   * Window by window (the phase's stability windows, 1 s by default) over the measured part:
+   * requests that ended in it (the report's time series, all shards) and the CPU seconds all
+   * workers used in it. Shows the harness's warm-up: CPU per request falls while V8 compiles.
    */
   perSecond: Array<{ requests: number; workersCpuS: number }>;
-  /** CPU per request in the window's first second over the median of its other seconds (1: no warm-up left in it). */
+  /** CPU per request in the first window over the median of the others (1: no warm-up left in the measured part). */
   firstSecondCostRatio: number | null;
 }
 
@@ -188,10 +193,7 @@ export async function runScaleCase(cleanup: CleanupStack, cluster: ScaleCluster,
           spec.workers.prefix,
           '--out',
           out,
-          '--requests',
-          log,
-          '--requests-max',
-          String(REQUESTS_MAX),
+          ...(spec.requestLog ? ['--requests', log, '--requests-max', String(REQUESTS_MAX)] : []),
           '--no-history',
           '--quiet',
         ],
@@ -284,14 +286,14 @@ function caseFigures(inputs: CaseInputs): ScaleCaseResult {
     .map((worker) => (worker.streams && worker.rssMedianBytes !== null && worker.rssIdleBytes !== null ? (worker.rssMedianBytes - worker.rssIdleBytes) / worker.streams : null))
     .filter((value): value is number => value !== null);
 
+  // The report's windows, from the phase start: the measured part begins with the first measured request.
   const perSecond: ScaleCaseResult['perSecond'] = [];
   if (from !== null && plannedMs !== null) {
-    for (let second = 0; second * 1000 < plannedMs; second++) {
-      const a = from + second * 1000;
-      const b = Math.min(a + 1000, from + plannedMs);
-      const use = sampler.window(a, b).processes.slice(0, workers.length);
-      const ended = entries.filter((entry) => entry.startMs + entry.e2eMs >= a && entry.startMs + entry.e2eMs < b);
-      perSecond.push({ requests: ended.reduce((sum, entry) => sum + entry.weight, 0), workersCpuS: use.reduce((sum, process) => sum + process.cpuS, 0) });
+    for (const point of metrics.timeline.points) {
+      const a = from + point.tMs - spec.warmupMs;
+      if (point.spanMs < metrics.timeline.windowMs || a + point.spanMs > from + plannedMs) continue;
+      const use = sampler.window(a, a + point.spanMs).processes.slice(0, workers.length);
+      perSecond.push({ requests: point.ok + point.errors, workersCpuS: use.reduce((sum, process) => sum + process.cpuS, 0) });
     }
   }
   const costs = perSecond.map((second) => (second.requests > 0 ? second.workersCpuS / second.requests : NaN));

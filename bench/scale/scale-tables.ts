@@ -141,7 +141,7 @@ function splitTable(entries: SectionResult[]): string {
     const r = entry.result;
     // Each 4-worker row is read against the 2-worker row with the same warm-up design before it.
     if (r.workers === 2) pairs.set('last', r.requestsPerSecond);
-    const against = r.workers === 2 ? null : (pairs.get('last') ?? null);
+    const against = r.workers === 2 || r.workload !== 'throughput' ? null : (pairs.get('last') ?? null);
     const boot = r.workerFigures.map((worker) => worker.bootCpuS);
     return {
       case: r.label,
@@ -162,7 +162,7 @@ function splitTable(entries: SectionResult[]): string {
   return markdownTable(
     'The same CPU split two ways: 2 workers at q vs 4 at q/2 (throughput workload, same requests in flight per worker)',
     rows,
-    "'1st s / rest': CPU per request in the measured window's first second over the median of its other seconds (1.00: no harness warm-up left in the window). 'start-up CPU s': cpuacct of each worker from exec to ready. 'idle cores': the busiest worker while idle before the run.",
+    "'vs 2 workers': requests/s against the 2-worker row above it (1.00x: the split costs nothing). '1st s / rest': CPU per request in the measured part's first second over the median of its other seconds (1.00: no harness warm-up left in it). 'start-up CPU s': cpuacct of each worker from exec to ready. 'idle cores': the busiest worker while idle before the run. The last row holds 2 streams per worker: its 'worker cores used' is what a running shard costs per second whatever its load.",
   );
 }
 

@@ -55,8 +55,7 @@ export async function startRunHistory(flags: RunHistoryFlags, planName: string):
         if (!baseline || report.aborted) return undefined;
         // The noise of the earlier runs like this one widens the default thresholds of noisy metrics.
         // Loaded here, with a baseline: it brings in the comparison's statistics (~100 ms of every launch).
-        const { loadNoiseCalibration } =
-          require('../coordinator/trend/noise-calibration') as typeof import('../coordinator/trend/noise-calibration');
+        const { loadNoiseCalibration } = await import('../coordinator/trend/noise-calibration.js');
         return loadNoiseCalibration(store, entry).catch((error: unknown) => {
           console.error(`history: not read for the noise calibration (${(error as Error).message}): default thresholds apply`);
           return undefined;

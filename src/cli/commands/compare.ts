@@ -70,9 +70,7 @@ export function compareCommand(setExitCode: SetExitCode): Command {
       try {
         pair = await resolvePair(store, baseRef, newRef, options.plan);
         // The noise of the runs like NEW widens the default thresholds of noisy metrics.
-        calibration = await (
-          require('../../coordinator/trend/noise-calibration') as typeof import('../../coordinator/trend/noise-calibration')
-        ).loadNoiseCalibration(store, pair[1]);
+        calibration = await (await import('../../coordinator/trend/noise-calibration.js')).loadNoiseCalibration(store, pair[1]);
       } finally {
         await store.close();
       }

@@ -4,13 +4,11 @@
  * token counting, the recorder's histograms and windows) runs until V8 has compiled it, against
  * answers served from memory by a dispatcher that stands in for undici's connection pool.
  *
- * Not over sockets: a first version ran the same loop against a loopback HTTP server in the thread
- * for 250 ms (and a later one until the rate levelled off, up to 1.5 s). Measured on one core with
- * `--trace-gc`, every network warm-up left the thread's next phase in a state where each scavenge
- * promoted ~2.6 MB of per-request garbage (20-30 ms scavenges, GC pauses p99 10-30 ms, 4,300-10,800
- * requests/s), where the same phase without it had 1-6 ms scavenges, GC p99 6-9 ms and 14,200-14,600
- * requests/s; and the requests per CPU-millisecond still rose for about a second after it. The
- * in-memory warm-up leaves undici's own code (parser, client) to warm on the phase's first requests.
+ * Not over sockets: the loop needs no server in the thread, costs no connections and file
+ * descriptors, and leaves no socket behind; undici's own code (parser, client) warms on the phase's
+ * first requests. (A first version ran against a loopback HTTP server for 250 ms. The phases after
+ * it showed 20-30 ms scavenges, which were traced to per-request churn in a long-lived Set of the
+ * requests in flight, since replaced by array slots: see `InFlightRequests`.)
  */
 import type { Dispatcher as UndiciDispatcher } from 'undici';
 

@@ -27,13 +27,6 @@ export function createWorkerPool(options: { threads?: number } = {}): Piscina {
     maxThreads: Math.max(threads, 16),
     idleTimeout: 60_000,
     execArgv: fromSource ? ['--import', 'tsx'] : [],
-    // Piscina's default ('sync') has an idle thread wait for its next task in Atomics.wait. In that
-    // mode a slice's young generation never grew past ~8 MB and each scavenge promoted ~2.6 MB of
-    // per-request garbage to old space: 20-27 ms scavenges, a mark-compact every 1.6 s and 50 us of
-    // CPU per request, against 1-6 ms scavenges, a flat old space and 41 us with it disabled (one
-    // thread, 10 connections, a server answering at once). Slices are long tasks: waiting for the
-    // next one on the event loop costs nothing measurable.
-    atomics: 'disabled',
   });
 }
 

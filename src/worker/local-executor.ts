@@ -9,6 +9,7 @@ import { decodeShardTask, type ShardExecutor, type ShardTask } from '../shared/s
 import { createLocalPhaseControl } from './local-phase-control';
 import { runShard } from './run-shard';
 import { needsHarnessWarmUp } from './needs-harness-warm-up';
+import { takePrestartedPool } from './prestarted-pool';
 import { createWorkerPool, defaultThreads, warmWorkerPool } from './worker-pool';
 
 /**
@@ -30,10 +31,12 @@ export interface LocalExecutorOptions {
 
 export function createLocalExecutor(options: LocalExecutorOptions = {}): ShardExecutor {
   const threads = options.threads ?? defaultThreads();
-  const pool = createWorkerPool({ threads });
+  // The executable may have started this run's threads already, while the CLI loaded.
+  const adopted = takePrestartedPool(threads);
+  const pool = adopted?.pool ?? createWorkerPool({ threads });
   // A local run is launched for its phases: threads warm their harness before the first phase that
   // needs it (`needsHarnessWarmUp`), rather than delay every run's first request by the warm-up.
-  const warm = warmWorkerPool(pool, threads, false);
+  const warm = adopted?.warm ?? warmWorkerPool(pool, threads, false);
   let harnessWarm: Promise<void> | undefined;
   const workerName = `${hostname()}-local`;
   const { stopSignal } = options;

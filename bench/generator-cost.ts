@@ -12,7 +12,7 @@
  * 3. Latency error against the server's own timing (50 ms to answer, 10 connections): e2e p50/p99,
  *    and TTFT p50/p99 of streams.
  * 4. RSS per in-flight stream at 2,000 streams held open in one worker process.
- * 5. Launch to first request of `grym-perf run` (and of autocannon's CLI).
+ * 5. Launch to first request of `grym-perf run` (and of autocannon's CLI), not pinned.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -276,14 +276,11 @@ async function launch(): Promise<void> {
             phases: [{ name: 'a', scenario: 'requests', models: ['lean'], load: { requests: 1 } }],
           }),
         );
-        return ['taskset', '-c', '0', process.execPath, CLI, 'run', plan, '--out', join(work, `out-${round}`), '--no-history'];
+        return [process.execPath, CLI, 'run', plan, '--out', join(work, `out-${round}`), '--no-history'];
       }),
     );
     cannon.push(
       await launchToFirstRequest((url) => [
-        'taskset',
-        '-c',
-        '0',
         process.execPath,
         require.resolve('autocannon/autocannon.js'),
         '-d',
@@ -313,8 +310,9 @@ export async function generatorCost(): Promise<void> {
   }
   try {
     await memoryPerStream();
-    await launch();
   } finally {
     pinSelf('0-1');
   }
+  // Not pinned: a run's main thread and its worker threads start side by side on the machine's cores.
+  await launch();
 }

@@ -8,6 +8,7 @@
 import { dirname } from 'node:path';
 import { InternalError, toErrorPayload } from '../shared/errors';
 import type { MockServerConfig } from '../shared/mock-schema';
+import type { Summary } from '../shared/phase-metrics';
 import type { LoadedPlan } from '../shared/parse-plan';
 import { newRunId } from '../shared/queue-layout';
 import { mockOf } from '../shared/target-schema';
@@ -24,7 +25,7 @@ export interface RunPlanOptions {
   executor: ShardExecutor;
   mode?: RunReport['mode'];
   /** Starts the built-in mock for plans with `target.mock`. */
-  startMock?: (config: MockServerConfig) => Promise<{ url: string; close(): Promise<void> }>;
+  startMock?: (config: MockServerConfig) => Promise<{ url: string; close(): Promise<void>; takeLateness?(): Summary | null }>;
   onEvent?: (event: RunEvent) => void;
   runId?: string;
   /** Aborted on an interrupt: no further phase starts, and the report says the run was aborted. Give the executor the same signal. */
@@ -59,12 +60,15 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions): Prom
         const { completed, errors, fraction, recent } = sumProgress([...progress.values()], tasks.length);
         emit({ type: 'progress', phaseIndex, completed, errors, fraction, window: liveWindow(recent) });
       };
+      mock?.takeLateness?.();
       let outcome: PhaseOutcomeInput;
       try {
         outcome = { phase, merged: mergeShardResults(await options.executor.runPhase(tasks, onProgress)), error: null };
       } catch (error) {
         outcome = { phase, merged: null, error: toErrorPayload(error) };
       }
+      // The built-in mock serves from this process: how late it answered by its own clock is part of the verdict on its timings.
+      outcome.mockLateness = mock?.takeLateness?.() ?? null;
       options.onPhaseResult?.(phaseIndex, outcome.merged);
       const report = buildPhaseReport(outcome);
       phases.push(report);

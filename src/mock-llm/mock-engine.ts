@@ -6,6 +6,8 @@
  * chunk's last token is due. Chunks are scheduled from the start, so delays do not drift. Errors,
  * stalls and `data: null` frames are drawn from a hash of the seed and the request, reproducibly.
  */
+import { createHistogram, summarize } from '../shared/histogram';
+import type { Summary } from '../shared/phase-metrics';
 import type { MockModelConfig, MockServerConfig } from '../shared/mock-schema';
 import { hash32 } from '../shared/seeded-random';
 import { abortableSleep } from './abortable-sleep';
@@ -73,6 +75,8 @@ const NULL_FRAME_PLACE_SALT = 0x9e12;
 
 export class MockEngine {
   private readonly counters: MockStats = createMockStats();
+  /** How late each first token left against the mock's own schedule, in microseconds (`takeLateness`). */
+  private readonly lateness = createHistogram();
   private readonly models: Map<string, MockModelConfig>;
   private readonly caches: Map<string, PromptCache>;
   /** Which models are loaded: /api/ps and /metrics read it. */
@@ -93,6 +97,17 @@ export class MockEngine {
   /** A copy of the counters with the loads so far. */
   snapshot(): MockStats {
     return { ...this.counters, loads: Object.fromEntries(this.residency.loads) };
+  }
+
+  /**
+   * How late first tokens left since the last call, in ms, by the mock's own clock (null when none
+   * did); starts a new period. A machine that stalls the mock's process makes it late: then the
+   * latencies measured against it are the machine's, not the mock's settings.
+   */
+  takeLateness(): Summary | null {
+    const summary = summarize(this.lateness);
+    this.lateness.reset();
+    return summary;
   }
 
   model(name: string): MockModelConfig | undefined {
@@ -172,6 +187,7 @@ export class MockEngine {
         this.counters.nullFramesInjected++;
       }
       sink.chunk(chunk.text, chunk.reasoning);
+      if (index === 0) this.lateness.recordValue(Math.max(0, Math.round((performance.now() - dueMs) * 1000)));
       sent++;
       lastSentMs = performance.now();
     }

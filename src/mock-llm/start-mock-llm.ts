@@ -7,6 +7,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { MockServerConfig } from '../shared/mock-schema';
+import type { Summary } from '../shared/phase-metrics';
 import { PortInUseError } from '../shared/errors';
 import { ConnectionPolicy } from './connection-policy';
 import { HttpError } from './http-error';
@@ -28,6 +29,8 @@ export interface MockLlmServer {
   url: string;
   port: number;
   stats(): MockStats;
+  /** How late first tokens left against the mock's own schedule (ms) since the last call; starts a new period. */
+  takeLateness(): Summary | null;
   /** Stops listening and drops open connections; idempotent. */
   close(): Promise<void>;
 }
@@ -96,6 +99,7 @@ export async function startMockLlm(config: MockServerConfig, options: { port?: n
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     stats: () => engine.snapshot(),
+    takeLateness: () => engine.takeLateness(),
     close() {
       closed ??= new Promise<void>((resolve) => {
         closing = true;

@@ -168,3 +168,26 @@ test('speaks Ollama: /api/chat streams NDJSON with load_duration, /api/tags and 
   expect(tags.models).toHaveLength(4);
   expect(models.data.map((m) => m.id)).toContain('narrow');
 });
+
+test('the mock knows how late it answered: a stall of its process shows in its lateness, by its own clock', async () => {
+  mock.takeLateness();
+  // Nothing in the way: first tokens leave on schedule (timer granularity and the machine's own noise).
+  for (let i = 0; i < 5; i++)
+    await chat({ model: 'timed', stream: true, max_tokens: 1, messages: [{ role: 'user', content: `on time ${i}` }] });
+  const onTime = mock.takeLateness();
+  expect(onTime?.count).toBe(5);
+
+  // The first token is due 40 ms after the request arrives; this process is held for 150 ms from
+  // the moment it did, so the token leaves at least 100 ms late whatever else the machine does.
+  const sent = chat({ model: 'timed', stream: true, max_tokens: 1, messages: [{ role: 'user', content: 'stalled' }] });
+  const generations = mock.stats().generations;
+  while (mock.stats().generations === generations) await new Promise((resolve) => setImmediate(resolve));
+  const heldUntil = performance.now() + 150;
+  while (performance.now() < heldUntil);
+  await sent;
+  const stalled = mock.takeLateness();
+  expect(stalled?.count).toBe(1);
+  expect(stalled!.max).toBeGreaterThanOrEqual(100);
+  // Calibrated against the quiet requests just measured: the stall stands far above them.
+  expect(stalled!.max).toBeGreaterThan(onTime!.max + 50);
+});

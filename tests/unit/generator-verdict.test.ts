@@ -122,3 +122,18 @@ test('lag and GC pauses are judged at the percentile the criteria judge latency 
   );
   expect(verdict.warnings).toEqual(['generator GC pauses max 30.0 ms > 20.0 ms (100 pauses, longest 30.0 ms)']);
 });
+
+test('a built-in mock that answered late by its own clock makes the phase untrustworthy, and says whose delay it was', () => {
+  const signals = { loopLag: lag(1), schedulingLag: null, gcPauses: null, busiestUtilization: 0.2, machines: [] };
+  const tail = { percentile: 'p99' as const, metric: 'TTFT', latencyMs: 550 };
+  // 60 ms of 550 ms at p99: the tail is the machine's stall, not the mock's settings.
+  const late = judgeGenerator({ ...signals, tail, mockLateness: lag(60) }, phase);
+  expect(late.trustworthy).toBe(false);
+  expect(late.warnings.join('\n')).toMatch(
+    /built-in mock sent first tokens late by its own clock: p99 60\.0 ms is 11 % of the TTFT p99 judged .*measures the machine, not the mock/,
+  );
+  // A few milliseconds of timer noise on the same tail is not a reason.
+  expect(judgeGenerator({ ...signals, tail, mockLateness: lag(3) }, phase).trustworthy).toBe(true);
+  // Without a mock in this process there is nothing to judge.
+  expect(judgeGenerator({ ...signals, tail, mockLateness: null }, phase).trustworthy).toBe(true);
+});

@@ -119,7 +119,12 @@ function tailLatency(phase: Phase, latency: Record<'e2e' | 'response' | 'ttft', 
   return tail;
 }
 
-export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMetrics {
+/** What the shards' results do not hold: the lag of a built-in mock serving from the coordinator's process. */
+export interface PhaseContext {
+  mockLateness?: Summary | null;
+}
+
+export function computePhaseMetrics(merged: ShardResult, phase: Phase, context: PhaseContext = {}): PhaseMetrics {
   // Each merged histogram is decoded once: summaries and distributions read the same one.
   const histograms = Object.fromEntries(HISTOGRAM_NAMES.map((name) => [name, mergeEncoded([merged.histograms[name]])])) as Record<
     HistogramName,
@@ -188,6 +193,7 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase): PhaseMet
         gcPauses: merged.memory.targetSource === 'thread-heap' ? null : summary('gcUs'),
         busiestUtilization,
         machines,
+        mockLateness: context.mockLateness ?? null,
         tail: tailLatency(phase, latency),
       },
       phase,

@@ -69,20 +69,26 @@ export interface GeneratorSignals {
   busiestUtilization: number | null;
   machines: readonly MachineLoad[];
   /**
+   * How late the built-in mock sent first tokens by its own schedule, when it serves from the
+   * coordinator's process (local runs): a stalled machine makes it late, and the latencies then
+   * measure the machine, not the mock's settings.
+   */
+  mockLateness?: Summary | null;
+  /**
    * The latency the plan judges, at the percentile it judges (`judgedTail`): the smallest of the
    * judged metrics there, which the generator's own delays inflate the most. Absent: not compared.
    */
   tail?: { percentile: TailPercentile; metric: string; latencyMs: number } | null;
 }
 
-/** A delay of the generator's own that is a large share of the judged tail latency, in words; else null. */
-function tailWarning(what: string, delay: Summary | null, tail: GeneratorSignals['tail']): string | null {
+/** A delay of the generator's own (or the in-process mock's) that is a large share of the judged tail latency, in words; else null. */
+function tailWarning(what: string, delay: Summary | null, tail: GeneratorSignals['tail'], measures = 'the generator'): string | null {
   if (!delay || !tail || tail.latencyMs <= 0) return null;
   const delayMs = delay[tail.percentile];
   if (delayMs < TAIL_FLOOR_MS || delayMs <= TAIL_SHARE * tail.latencyMs) return null;
   return (
     `${what} ${tail.percentile} ${formatValue('duration', delayMs)} is ${Math.round((delayMs / tail.latencyMs) * 100)} % of the ` +
-    `${tail.metric} ${tail.percentile} judged (${formatValue('duration', tail.latencyMs)}): that tail measures the generator`
+    `${tail.metric} ${tail.percentile} judged (${formatValue('duration', tail.latencyMs)}): that tail measures ${measures}`
   );
 }
 
@@ -94,7 +100,7 @@ function tailWarning(what: string, delay: Summary | null, tail: GeneratorSignals
  * machine was busy) or grym-perf itself.
  */
 export function judgeGenerator(signals: GeneratorSignals, phase: Phase): PhaseMetrics['generator'] {
-  const { loopLag, schedulingLag, gcPauses, busiestUtilization, machines, tail } = signals;
+  const { loopLag, schedulingLag, gcPauses, busiestUtilization, machines, tail, mockLateness = null } = signals;
   const limits = phase.generator;
   const warnings: string[] = [];
   // Lag and pauses are judged at the percentile the plan judges latency at (p99 by default).
@@ -126,6 +132,13 @@ export function judgeGenerator(signals: GeneratorSignals, phase: Phase): PhaseMe
       `open-loop scheduling lag p99 ${formatValue('duration', schedulingLag.p99)} > ${formatValue('duration', limits.maxSchedulingLagMs)}`,
     );
   }
+  const mockWarning = tailWarning(
+    'the built-in mock sent first tokens late by its own clock:',
+    mockLateness,
+    tail,
+    'the machine, not the mock',
+  );
+  if (mockWarning) warnings.push(mockWarning);
   const contended = mostContended(machines);
   const machine = contended && {
     host: contended.host,

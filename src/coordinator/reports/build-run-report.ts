@@ -12,17 +12,20 @@ import type { PhaseReport, RunReport } from '../../shared/run-report';
 import { toolVersion } from '../../shared/tool-version';
 import { emptyShardResult, type ShardResult } from '../../shared/shard-result';
 import { computePhaseMetrics } from '../metrics/compute-phase-metrics';
+import type { Summary } from '../../shared/phase-metrics';
 
 export interface PhaseOutcomeInput {
   phase: Phase;
   /** The phase's shard results merged; null when no shard finished. */
   merged: ShardResult | null;
   error: ErrorPayload | null;
+  /** The event-loop lag of a built-in mock serving from this process over the phase (local runs). */
+  mockLateness?: Summary | null;
 }
 
 /** One phase's report: metrics from the merged result, every criterion judged on them. */
-export function buildPhaseReport({ phase, merged, error }: PhaseOutcomeInput): PhaseReport {
-  const metrics = computePhaseMetrics(merged ?? emptyShardResult(), phase);
+export function buildPhaseReport({ phase, merged, error, mockLateness }: PhaseOutcomeInput): PhaseReport {
+  const metrics = computePhaseMetrics(merged ?? emptyShardResult(), phase, { mockLateness: mockLateness ?? null });
   const criteria = phase.criteria.map((criterion) => evaluateCriterion(criterion, metrics));
   return {
     name: phase.name,

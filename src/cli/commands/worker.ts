@@ -75,7 +75,11 @@ export function workerCommand(setExitCode: SetExitCode): Command {
     .addOption(redisOption())
     .addOption(prefixOption())
     .addOption(new Option('--concurrency <n>', 'shards this process runs at once').argParser(positiveInt).default(1))
-    .addOption(new Option('--threads <n>', 'worker threads (default: one per core)').argParser(positiveInt))
+    .addOption(
+      new Option('--threads <n>', 'worker threads (default: one per core, or per core of its CPU quota when a cgroup limits it)').argParser(
+        positiveInt,
+      ),
+    )
     .addOption(
       new Option('--name <name>', 'worker name recorded in results: letters, digits, . _ - (default: host name and pid)').argParser(
         workerName,

@@ -167,6 +167,18 @@ describe('stability', () => {
     expect(verdict.isStable(3)).toBeNull();
   });
 
+  test('a phase that runs out of requests before its duration ends at its last request: that window is held to its share too', () => {
+    // 150 requests capped by a 60 s duration, the last one ending 3.29 s in (seen against llama-server:
+    // 44, 43, 48 completions, then 15 in the last 291 ms, which was judged as a whole second).
+    const origin = 1_000_000;
+    const ranOut = { ...series([{ ok: 44 }, { ok: 43 }, { ok: 48 }, { ok: 15, inFlightMs: 1100 }]), originEpochMs: origin };
+    const phase = phaseOf('{ concurrency: 4, requests: 150, duration: 60s }');
+    expect(computeStability(ranOut, phase, origin + 3291).stability).toEqual({ value: 1, windows: 4, stableWindows: 4, windowMs: 1000 });
+    // A stall in that last stretch still shows: 2 completions in 291 ms where the others did 44 a second.
+    const stalled = { ...ranOut, windows: ranOut.windows.map((window) => (window.index === 3 ? { ...window, ok: 2 } : window)) };
+    expect(computeStability(stalled, phase, origin + 3291).isStable(3)).toBe(false);
+  });
+
   test('the first window is held to its share of the requests in flight: a start under way is stable, a slow start with them all in flight is not', () => {
     const shortPhase = phaseOf('{ concurrency: 4, duration: 5s }');
     const rampingStart = series([{ ok: 30, inFlightMs: 1200 }, { ok: 100 }, { ok: 100 }, { ok: 100 }, { ok: 100 }]);

@@ -135,7 +135,7 @@ export function computePhaseMetrics(merged: ShardResult, phase: Phase, context: 
   const durationMs = merged.firstStartMs !== null && merged.lastEndMs !== null ? merged.lastEndMs - merged.firstStartMs : 0;
   const perSecond = (count: number) => (durationMs > 0 ? count / (durationMs / 1000) : null);
   const { tokens } = merged;
-  const { stability, isStable } = computeStability(merged.series, phase);
+  const { stability, isStable } = computeStability(merged.series, phase, merged.lastEndMs);
   const loopLag = summary('loopLagUs');
   const { busiestUtilization, machines } = merged.generator;
   const latency = { e2e: summary('e2eUs'), response: summary('responseUs'), ttft: summary('ttftUs') };

@@ -20,13 +20,14 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  *
  * Partial windows are judged for what they are, so that a perfect server reads 100 %:
  * - the end: with a measured duration, windows after it (requests still finishing) are left out and
- *   the window it ends in is held to its share of the time; without one (a request count), the
- *   last window is left out when there are 3+;
+ *   the window it ends in is held to its share of the time; a phase that ran out of requests before
+ *   its duration ends at its last request (`lastEndEpochMs`), judged the same way; without a
+ *   duration (a request count alone), the last window is left out when there are 3+;
  * - the start: the first window is held to its share of the median window's requests in flight,
  *   since requests that started in the warm-up are not measured and the first measured ones are
  *   still under way (a stall, with requests in flight and none completing, still fails it).
  */
-export function computeStability(series: WindowSeries, phase: Phase): StabilityVerdict {
+export function computeStability(series: WindowSeries, phase: Phase, lastEndEpochMs: number | null = null): StabilityVerdict {
   const { maxErrorRate, minThroughputRatio } = phase.stability;
   const windowMs = series.windowMs || phase.stability.windowMs;
   const active = series.windows.filter((window) => window.ok + window.errors > 0);
@@ -34,7 +35,9 @@ export function computeStability(series: WindowSeries, phase: Phase): StabilityV
   const first = (active[0] as { index: number }).index;
   let last = (active.at(-1) as { index: number }).index;
   const { durationMs, cooldownMs } = phase.load;
-  const measuredMs = durationMs === undefined ? undefined : durationMs - cooldownMs;
+  // Requests that ran out before the duration end the measured span at the last one.
+  const endedMs = lastEndEpochMs !== null && series.originEpochMs > 0 ? lastEndEpochMs - series.originEpochMs : Infinity;
+  const measuredMs = durationMs === undefined ? undefined : Math.min(durationMs - cooldownMs, endedMs);
   /** Share of a window's time inside the measured span (1 without a measured duration). */
   let coverage = (_index: number) => 1;
   if (measuredMs !== undefined && measuredMs > 0) {

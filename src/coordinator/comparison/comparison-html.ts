@@ -9,10 +9,9 @@ import { formatValue } from '../../shared/units';
 import type { ChartSpec, ReportChartData, SeriesSpec } from '../reports/html/chart-spec';
 import { PERCENTILE_COLORS } from '../reports/html/chart-palette';
 import { hasValues, rounded, secondsOf } from '../reports/html/chart-values';
-import { drawCharts } from '../reports/html/draw-charts';
-import { escapeHtml, jsonForScript } from '../reports/html/html-escape';
+import { renderChartPage } from '../reports/html/chart-page';
+import { escapeHtml } from '../reports/html/html-escape';
 import { uPlotAssets } from '../reports/html/inline-assets';
-import { REPORT_CSS } from '../reports/html/report-styles';
 import type { RunComparison } from './compare-runs';
 import { VERDICT_DEFINITIONS } from './comparison-markdown';
 import { formatChange } from './explain-verdict';
@@ -20,7 +19,6 @@ import type { MetricComparison } from './metric-comparison';
 import { thresholdCell, whyCell } from './threshold-words';
 import { VERDICTS, type Verdict } from './verdict';
 
-const DATA_ELEMENT_ID = 'grym-chart-data';
 const VERDICT_CLASS: Record<Verdict, string> = { regressed: 'fail', improved: 'pass', unchanged: 'pass', inconclusive: 'warn' };
 
 /** One latency of one phase over time, both runs on one x axis (seconds since each phase started). */
@@ -101,32 +99,17 @@ ${rows}
   });
   const warnings = comparison.warnings.map((warning) => `<p class="banner warn">${escapeHtml(warning)}</p>`).join('\n');
   const data: ReportChartData = { charts };
-  const drawing = drawCharts.toString().replace(/<\/script/gi, '<\\/script');
   const legend = VERDICTS.map((verdict) => `<li><b>${verdict}</b>: ${escapeHtml(VERDICT_DEFINITIONS[verdict])}</li>`).join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`${comparison.verdict.toUpperCase()} ${comparison.base.runId} -> ${comparison.new.runId}: grym-perf comparison`)}</title>
-<style>${uPlot.css}</style>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main>
-<div class="verdict ${VERDICT_CLASS[comparison.verdict] === 'fail' ? 'fail' : 'pass'}"><div>
+  return renderChartPage({
+    title: `${comparison.verdict.toUpperCase()} ${comparison.base.runId} -> ${comparison.new.runId}: grym-perf comparison`,
+    main: `<div class="verdict ${VERDICT_CLASS[comparison.verdict] === 'fail' ? 'fail' : 'pass'}"><div>
 <h1>grym-perf comparison: <span class="word">${comparison.verdict.toUpperCase()}</span></h1>
 <dl class="facts"><dt>BASE</dt><dd><code>${escapeHtml(comparison.base.runId)}</code> (${escapeHtml(comparison.base.startedAt)}, fingerprint ${escapeHtml(comparison.base.fingerprint.hash)})</dd>
 <dt>NEW</dt><dd><code>${escapeHtml(comparison.new.runId)}</code> (${escapeHtml(comparison.new.startedAt)}, fingerprint ${escapeHtml(comparison.new.fingerprint.hash)})</dd></dl>
 </div></div>
 ${warnings}
 ${sections.join('\n')}
-<footer>Verdicts: <ul>${legend}</ul> as defined in the README ("History and comparison"). Charts drawn with uPlot ${escapeHtml(uPlot.version)} (MIT), inlined.</footer>
-</main>
-<script type="application/json" id="${DATA_ELEMENT_ID}">${jsonForScript(data)}</script>
-<script>${uPlot.script}</script>
-<script>var __name = function (target) { return target; };\n(${drawing})(window, ${JSON.stringify(DATA_ELEMENT_ID)});</script>
-</body>
-</html>
-`;
+<footer>Verdicts: <ul>${legend}</ul> as defined in the README ("History and comparison"). Charts drawn with uPlot ${escapeHtml(uPlot.version)} (MIT), inlined.</footer>`,
+    data,
+  });
 }

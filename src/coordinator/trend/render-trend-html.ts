@@ -5,16 +5,13 @@
  * drawing script, uPlot inlined, the styles and the escaping.
  */
 import type { ChartSpec, ReportChartData } from '../reports/html/chart-spec';
-import { drawCharts } from '../reports/html/draw-charts';
-import { escapeHtml, jsonForScript } from '../reports/html/html-escape';
+import { renderChartPage } from '../reports/html/chart-page';
+import { escapeHtml } from '../reports/html/html-escape';
 import { uPlotAssets } from '../reports/html/inline-assets';
-import { REPORT_CSS } from '../reports/html/report-styles';
 import type { PlanTrend, TrendSeries } from './build-trend';
 import type { MetricTrend } from './metric-trend';
 import { formatPercent as percent, formatSignedPercent as signedPercent, formatTrendValue } from './trend-format';
 import { trendChart } from './trend-chart';
-
-const DATA_ELEMENT_ID = 'grym-chart-data';
 
 function metricRow(trend: MetricTrend): string {
   const values = trend.points.filter((point) => point.value !== null);
@@ -77,32 +74,17 @@ export function renderTrendHtml(trend: PlanTrend): string {
   const charts: ChartSpec[] = [];
   const sections = trend.series.map((series, index) => seriesSection(series, index, charts));
   const data: ReportChartData = { charts };
-  const drawing = drawCharts.toString().replace(/<\/script/gi, '<\\/script');
   const skipped = trend.skipped.map((run) => `<li><code>${escapeHtml(run.runId)}</code>: ${escapeHtml(run.reason)}</li>`).join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`trend of ${trend.plan}: grym-perf`)}</title>
-<style>${uPlot.css}</style>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main>
-<div class="verdict pass"><div>
+  return renderChartPage({
+    title: `trend of ${trend.plan}: grym-perf`,
+    main: `<div class="verdict pass"><div>
 <h1>grym-perf trend: <span class="word">${escapeHtml(trend.plan)}</span></h1>
 <p class="summary">${trend.series.reduce((sum, series) => sum + series.runs.length, 0)} runs in ${trend.series.length} series (one per environment fingerprint and workload), history at ${escapeHtml(trend.where)}.</p>
 </div></div>
 <noscript><p class="banner warn">The charts need JavaScript; the tables are complete without it.</p></noscript>
 ${sections.join('\n')}
 ${skipped ? `<div>Left out: <ul>${skipped}</ul></div>` : ''}
-<footer>Change points: E-divisive means proposes, Welch's t-test keeps; noise envelope: the spread of runs between change points, as defined in the README ("History and comparison"). Charts drawn with uPlot ${escapeHtml(uPlot.version)} (MIT), inlined.</footer>
-</main>
-<script type="application/json" id="${DATA_ELEMENT_ID}">${jsonForScript(data)}</script>
-<script>${uPlot.script}</script>
-<script>var __name = function (target) { return target; };\n(${drawing})(window, ${JSON.stringify(DATA_ELEMENT_ID)});</script>
-</body>
-</html>
-`;
+<footer>Change points: E-divisive means proposes, Welch's t-test keeps; noise envelope: the spread of runs between change points, as defined in the README ("History and comparison"). Charts drawn with uPlot ${escapeHtml(uPlot.version)} (MIT), inlined.</footer>`,
+    data,
+  });
 }

@@ -5,7 +5,7 @@
  * directory.
  */
 import { InvalidArgumentError, Option } from 'commander';
-import type { HistoryLocation } from '../coordinator/history';
+import { openHistoryStore, type HistoryLocation, type HistoryStore } from '../coordinator/history';
 import { DEFAULT_HISTORY_DIR, DEFAULT_HISTORY_RETENTION_MS } from '../shared/defaults';
 import { durationMs, requireRedis } from './options';
 
@@ -56,4 +56,18 @@ export function historyLocation(flags: HistoryFlags): HistoryLocation | undefine
   }
   if (flags.redis) return redisStore(flags.redis);
   return { kind: 'folder', dir: DEFAULT_HISTORY_DIR };
+}
+
+/**
+ * The history these flags name, opened for reading (`history`, `compare`, `trend`): a Redis one is
+ * checked first, so that one away or refusing the password ends in one line (exit 3). Without a
+ * history (--no-history), the default folder.
+ */
+export async function openHistory(flags: HistoryFlags & { redisTimeout: number }): Promise<HistoryStore> {
+  const location = historyLocation(flags) ?? { kind: 'folder', dir: DEFAULT_HISTORY_DIR };
+  if (location.kind === 'redis') {
+    const { ensureRedisReachable } = await import('../shared/redis-connection.js');
+    await ensureRedisReachable(location.url, flags.redisTimeout);
+  }
+  return openHistoryStore(location);
 }

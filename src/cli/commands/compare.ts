@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import type { NoiseCalibration } from '../../coordinator/comparison';
-import { openHistoryStore, resolveRunRef, type HistoryEntry, type HistoryStore } from '../../coordinator/history';
+import { resolveRunRef, type HistoryEntry, type HistoryStore } from '../../coordinator/history';
 import { EXIT } from '../../shared/errors';
-import { historyLocation, historyOption, historyRetentionOption, type HistoryFlags } from '../history-options';
+import { historyOption, openHistory, historyRetentionOption, type HistoryFlags } from '../history-options';
 import { prefixOption, redisOption, redisTimeoutOption, type SetExitCode } from '../options';
 import { ensureWritableFile } from '../writable-out';
 
@@ -59,12 +59,7 @@ export function compareCommand(setExitCode: SetExitCode): Command {
       ] as const) {
         if (file !== undefined) await ensureWritableFile(file, flag);
       }
-      const location = historyLocation(options)!;
-      if (location.kind === 'redis') {
-        const { ensureRedisReachable } = await import('../../shared/redis-connection.js');
-        await ensureRedisReachable(location.url, options.redisTimeout);
-      }
-      const store = await openHistoryStore(location);
+      const store = await openHistory(options);
       let pair: [HistoryEntry, HistoryEntry];
       let calibration: NoiseCalibration;
       try {

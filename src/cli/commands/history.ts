@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import { openHistoryStore } from '../../coordinator/history';
-import { historyLocation, historyOption, historyRetentionOption, type HistoryFlags } from '../history-options';
+import { historyOption, openHistory, historyRetentionOption, type HistoryFlags } from '../history-options';
 import { positiveInt, prefixOption, redisOption, redisTimeoutOption, type SetExitCode } from '../options';
 
 interface HistoryOptions extends HistoryFlags {
@@ -35,12 +34,7 @@ export function historyCommand(_setExitCode: SetExitCode): Command {
     .addOption(redisTimeoutOption())
     .addOption(historyRetentionOption().hideHelp())
     .action(async (options: HistoryOptions) => {
-      const location = historyLocation(options)!;
-      if (location.kind === 'redis') {
-        const { ensureRedisReachable } = await import('../../shared/redis-connection.js');
-        await ensureRedisReachable(location.url, options.redisTimeout);
-      }
-      const store = await openHistoryStore(location);
+      const store = await openHistory(options);
       try {
         const runs = await store.list({
           ...(options.plan !== undefined ? { plan: options.plan } : {}),

@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { loadEntries, openHistoryStore } from '../../coordinator/history';
+import { loadEntries } from '../../coordinator/history';
 import { buildTrend, type PlanTrend } from '../../coordinator/trend/build-trend';
 import { renderTrendText } from '../../coordinator/trend/render-trend-text';
 import { DEFAULT_TREND_RUNS } from '../../shared/defaults';
 import { EXIT } from '../../shared/errors';
-import { historyLocation, historyOption, historyRetentionOption, type HistoryFlags } from '../history-options';
+import { historyOption, openHistory, historyRetentionOption, type HistoryFlags } from '../history-options';
 import { positiveInt, prefixOption, redisOption, redisTimeoutOption, type SetExitCode } from '../options';
 import { ensureWritableFile } from '../writable-out';
 
@@ -39,13 +39,7 @@ export function trendCommand(setExitCode: SetExitCode): Command {
       ] as const) {
         if (file !== undefined) await ensureWritableFile(file, flag);
       }
-      // Read exactly as `history` does: the same flags name the same folder or Redis.
-      const location = historyLocation(options)!;
-      if (location.kind === 'redis') {
-        const { ensureRedisReachable } = await import('../../shared/redis-connection.js');
-        await ensureRedisReachable(location.url, options.redisTimeout);
-      }
-      const store = await openHistoryStore(location);
+      const store = await openHistory(options);
       let trend: PlanTrend;
       try {
         const entries = await loadEntries(store, await store.list({ plan: options.plan, limit: options.limit }));

@@ -12,7 +12,8 @@ import { emptyShardResult } from '../../src/shared/shard-result';
 import { runClockResult } from '../../src/worker/run-clock-result';
 import { AbortConditions } from '../../src/worker/scenarios/abort-conditions';
 import { createShardStopState, ShardStop } from '../../src/worker/scenarios/shard-stop';
-import type { RequestFailure, RequestOutcome } from '../../src/worker/targets/llm-target';
+import type { RequestFailure } from '../../src/worker/targets/llm-target';
+import { OK_OUTCOME } from '../helpers/request-outcomes';
 
 const abort = (overrides: Partial<Phase['abort']> = {}): Phase['abort'] => ({
   connectionFailures: 20,
@@ -33,17 +34,7 @@ const tally = (overrides: Partial<AbortTally> = {}): AbortTally => ({
   ...overrides,
 });
 
-const ok: RequestOutcome = {
-  ok: true,
-  startMs: 0,
-  endMs: 1,
-  firstContentMs: null,
-  contentChunkTimesMs: [],
-  content: 'fine',
-  outputTokens: 1,
-  inputTokens: 1,
-  usageFromServer: true,
-};
+const ok = OK_OUTCOME;
 const serverError: RequestFailure = { ok: false, startMs: 0, endMs: 1, errorClass: 'http_500', message: 'boom' };
 const refused: RequestFailure = { ...serverError, errorClass: 'connection_refused', message: 'refused', connectionFailure: true };
 

@@ -7,18 +7,9 @@ import { spokenDuration } from '../../src/shared/abort-reason';
 import { AbortConditions } from '../../src/worker/scenarios/abort-conditions';
 import { createShardStopState, ShardStop } from '../../src/worker/scenarios/shard-stop';
 import type { RequestFailure, RequestOutcome } from '../../src/worker/targets/llm-target';
+import { OK_OUTCOME } from '../helpers/request-outcomes';
 
-const ok: RequestOutcome = {
-  ok: true,
-  startMs: 0,
-  endMs: 1,
-  firstContentMs: null,
-  contentChunkTimesMs: [],
-  content: 'fine',
-  outputTokens: 1,
-  inputTokens: 1,
-  usageFromServer: true,
-};
+const ok = OK_OUTCOME;
 const refused: RequestFailure = {
   ok: false,
   startMs: 0,

@@ -15,35 +15,14 @@
  *   failures that truly came one after the other, so it never stops a phase that should go on; it
  *   is judged on what each shard last reported (a few hundred ms old).
  */
-import { z } from 'zod';
 import type { AbortCounts } from './abort-reason';
+import type { AbortTally } from './abort-tally-schema';
 import type { Phase } from './phase-schema';
 
 /** The error-rate window is cut into this many slots; the rate is read over the last ones. */
 export const ABORT_RATE_SLOTS = 10;
 
-const epochMs = z.number().finite().nullable();
-const count = z.number().int().min(0);
-
-export const abortTallySchema = z.strictObject({
-  /** When the shard read its counts (run clock). */
-  asOfMs: z.number().finite(),
-  connectionRun: count,
-  /** When the current run of connection failures began (its first failure); null with no run. */
-  connectionRunFromMs: epochMs,
-  /** The latest request that reached the server (a success, or a failure after connecting). */
-  lastReachedMs: epochMs,
-  failureRun: count,
-  failureRunFromMs: epochMs,
-  /** The latest successful request. */
-  lastOkMs: epochMs,
-  /** Error-rate slots as [slot, requests, failures], slot = floor(run clock ms / slot length); empty when the rate is off. */
-  slots: z.array(z.tuple([z.number().int(), count, count])).max(ABORT_RATE_SLOTS),
-  /** The shard's latest failure, as a stop reason quotes it ("http_500: model crashed"); null before any. */
-  lastFailure: z.string().max(400).nullable(),
-});
-
-export type AbortTally = z.output<typeof abortTallySchema>;
+export type { AbortTally } from './abort-tally-schema';
 
 /** Length of an error-rate slot for a phase's conditions; undefined when the error rate is off. */
 export function abortRateSlotMs(abort: Phase['abort']): number | undefined {

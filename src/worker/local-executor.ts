@@ -14,10 +14,11 @@ import { createWorkerPool, defaultThreads, warmWorkerPool } from './worker-pool'
 
 /**
  * Lead between handing out a phase's tasks and their common start: every thread has its task by
- * then. Threads are warm (pinged) before it, and a task reached one in under 5 ms here; 50 ms
- * leaves a loaded machine margin without adding to every run's launch (it was 100 ms).
+ * then. Threads are warm (pinged) before it, and a task reached one in under 5 ms here (the first
+ * request followed 5-8 ms after the start); 20 ms leaves a loaded machine margin without adding to
+ * every run's launch (it was 100 ms, then 50). A thread that gets its task late starts at once.
  */
-const START_LEAD_MS = 50;
+const START_LEAD_MS = 20;
 
 export interface LocalExecutorOptions {
   threads?: number;

@@ -8,7 +8,6 @@ import { createProgressReporter, type ProgressReporter } from '../../coordinator
 import { resolveTarget } from '../../coordinator/resolve-target';
 import { runPlan } from '../../coordinator/run-plan';
 import { unsetApiKey } from '../../coordinator/unset-api-key';
-import { startMockLlm } from '../../mock-llm/start-mock-llm';
 import { DEFAULT_BARRIER_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_OUT_DIR, DEFAULT_REQUEST_LOG_SIZE, WORKER_WAIT_MS } from '../../shared/defaults';
 import { EnvNotSetError, EXIT, exitCodesHelp, UsageError } from '../../shared/errors';
 import type { LoadedPlan } from '../../shared/parse-plan';
@@ -17,7 +16,6 @@ import { parseRunId, redactRedisUrl } from '../../shared/queue-layout';
 import { mockOf } from '../../shared/target-schema';
 import type { ShardResult } from '../../shared/shard-result';
 import { createLocalExecutor } from '../../worker/local-executor';
-import { finishRun } from '../finish-run';
 import { historyOption, historyRetentionOption } from '../history-options';
 import { metricsHostOption, metricsLingerOption, metricsPortOption, serveRunMetrics } from '../metrics-options';
 import { startRunHistory, type RunHistory } from '../run-history';
@@ -36,9 +34,15 @@ import {
 
 type PublishRunEnd = typeof import('../../coordinator/ci/publish-run-end');
 type SendAlerts = typeof import('../../coordinator/alerts/send-alerts');
+type FinishRun = typeof import('../finish-run');
+type StartMockLlm = typeof import('../../mock-llm/start-mock-llm');
 
 // Loaded when first used, not at launch: JUnit XML, CI outputs and webhooks bring in xmlbuilder2 and
-// undici, about 180 ms of a launch that must reach its first request in 250 ms.
+// undici, about 180 ms of a launch that must reach its first request in 250 ms; the reports are
+// written after the run, and the mock serves only plans that test it (~25 ms together).
+const finishRun: FinishRun['finishRun'] = (...args) => (require('../finish-run') as FinishRun).finishRun(...args);
+const startMockLlm: StartMockLlm['startMockLlm'] = (...args) =>
+  (require('../../mock-llm/start-mock-llm') as StartMockLlm).startMockLlm(...args);
 const publishRunEnd: PublishRunEnd['publishRunEnd'] = (outputs) =>
   (require('../../coordinator/ci/publish-run-end') as PublishRunEnd).publishRunEnd(outputs);
 const unsetWebhookVariables: SendAlerts['unsetWebhookVariables'] = (alerts, env) =>

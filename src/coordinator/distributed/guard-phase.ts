@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { abortTallySchema, type AbortTally } from '../../shared/abort-tally';
+import { abortTallySchema, type AbortTally } from '../../shared/abort-tally-schema';
 import { measureClockOffset } from '../../shared/clock-offset';
 import type { Phase } from '../../shared/phase-schema';
 import { parseStopReason, phaseStopReason } from '../../shared/phase-stop-reason';

@@ -2,7 +2,6 @@
  * The distinct recorded values of an HdrHistogram with their counts, in increasing order: the form
  * the rank test and the percentile bootstrap walk, in O(distinct values) rather than O(count).
  */
-import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from '../../shared/histogram';
 
 /** Distinct recorded values (increasing) and their counts; `values[i]` occurred `counts[i]` times. */
@@ -28,28 +27,22 @@ export interface RecordedValues {
  * Walks the counts array directly, as the library's `getValueAtPercentile` does, rather than
  * through `histogram.recordedValuesIterator`: that iterator is one shared instance per histogram
  * (not reentrant) and keeps running totals and percentiles this does not need. The walk is
- * O(slots up to the max value): about 20k slots for a 60 s range in microseconds at 3 digits. A
- * WebAssembly histogram is first copied into a JavaScript one through the library's own encoding,
- * since it exposes no per-bucket access.
+ * O(slots up to the max value): about 20k slots for a 60 s range in microseconds at 3 digits.
  */
 export function histogramValues(histogram: Histogram): RecordedValues {
-  const source =
-    histogram instanceof hdr.JsHistogram
-      ? histogram
-      : (hdr.decodeFromCompressedBase64(hdr.encodeIntoCompressedBase64(histogram)) as hdr.JsHistogram);
-  if (source.totalCount === 0) return { values: new Float64Array(0), counts: new Float64Array(0), totalCount: 0 };
+  if (histogram.totalCount === 0) return { values: new Float64Array(0), counts: new Float64Array(0), totalCount: 0 };
   // maxValue is an upper bound of what is recorded (subtract does not lower it), so nothing is missed.
-  const lastIndex = Math.min(source.countsArrayLength - 1, source.countsArrayIndex(source.maxValue));
+  const lastIndex = Math.min(histogram.countsArrayLength - 1, histogram.countsArrayIndex(histogram.maxValue));
   let distinct = 0;
-  for (let index = 0; index <= lastIndex; index++) if (source.getCountAtIndex(index) > 0) distinct++;
+  for (let index = 0; index <= lastIndex; index++) if (histogram.getCountAtIndex(index) > 0) distinct++;
   const values = new Float64Array(distinct);
   const counts = new Float64Array(distinct);
   let position = 0;
   let totalCount = 0;
   for (let index = 0; index <= lastIndex; index++) {
-    const count = source.getCountAtIndex(index);
+    const count = histogram.getCountAtIndex(index);
     if (count <= 0) continue;
-    values[position] = source.highestEquivalentValue(source.valueFromIndex(index));
+    values[position] = histogram.highestEquivalentValue(histogram.valueFromIndex(index));
     counts[position] = count;
     totalCount += count;
     position++;

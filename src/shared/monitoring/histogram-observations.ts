@@ -5,8 +5,6 @@
  * never in a generator thread. Values are each HDR bucket's highest equivalent value (within 0.1 %
  * at 3 significant digits), as the reports' percentiles are.
  */
-import * as hdr from 'hdr-histogram-js';
-import { InternalError } from '../errors';
 import { decodeHistogram } from '../histogram';
 
 /** Counts already observed, by HDR value (microseconds): what a later reconciliation leaves out. */
@@ -17,8 +15,7 @@ function recordedValues(encoded: string): Array<[valueUs: number, count: number]
   if (encoded === '') return [];
   const histogram = decodeHistogram(encoded);
   if (histogram.totalCount === 0) return [];
-  // Decoding without WebAssembly builds a JavaScript histogram, whose iterator visits each non-empty bucket once.
-  if (!(histogram instanceof hdr.JsHistogram)) throw new InternalError('decoded histogram is not a JsHistogram');
+  // A JavaScript histogram's iterator visits each non-empty bucket once.
   const iterator = histogram.recordedValuesIterator;
   iterator.reset();
   const values: Array<[number, number]> = [];

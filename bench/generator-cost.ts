@@ -19,6 +19,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 import { stringify } from 'yaml';
 import { computePhaseMetrics } from '../src/coordinator/metrics/compute-phase-metrics';
 import { resolveTarget } from '../src/coordinator/resolve-target';
@@ -109,9 +110,9 @@ async function grymRun(
   return { metrics: computePhaseMetrics(mergeShardResults(results), loaded.plan.phases[0]!), ...(await window) };
 }
 
-/** autocannon for RUN_S seconds with the same request body a first grym-perf turn sends. */
-async function autocannonRun(server: LeanServer, connections: number, stream: boolean): Promise<{ cpuUs: number; answers: number }> {
-  const body = JSON.stringify({
+/** The request body a first grym-perf turn sends, for the reference clients. */
+function firstTurnBody(stream: boolean): string {
+  return JSON.stringify({
     model: 'lean',
     messages: [
       { role: 'system', content: 'You are a helpful assistant.' },
@@ -120,15 +121,53 @@ async function autocannonRun(server: LeanServer, connections: number, stream: bo
     max_tokens: 16,
     stream,
   });
+}
+
+/** autocannon for RUN_S seconds with the same request body a first grym-perf turn sends. */
+async function autocannonRun(server: LeanServer, connections: number, stream: boolean): Promise<{ cpuUs: number; answers: number }> {
   const window = cpuOverWindow(server);
   await autocannon({
     url: `${server.url}/v1/chat/completions`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body,
+    body: firstTurnBody(stream),
     connections,
     duration: RUN_S,
   });
+  return window;
+}
+
+/**
+ * undici alone, the HTTP client grym-perf sends with: `connections` loops of `Pool.dispatch` with a
+ * handler that does nothing, for RUN_S seconds. The floor of grym-perf's cost per request: what
+ * is left between it and grym-perf's figure is everything grym-perf records and runs.
+ */
+async function undiciFloorRun(server: LeanServer, connections: number): Promise<{ cpuUs: number; answers: number }> {
+  const pool = new Pool(server.url, { connections });
+  const options = {
+    path: '/v1/chat/completions',
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json' },
+    body: firstTurnBody(false),
+  };
+  const endAtMs = Date.now() + RUN_S * 1000;
+  const exchange = () =>
+    new Promise<void>((resolve) =>
+      pool.dispatch(options, {
+        onConnect() {},
+        onHeaders: () => true,
+        onData: () => true,
+        onComplete: () => resolve(),
+        onError: () => resolve(),
+      }),
+    );
+  const window = cpuOverWindow(server);
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (Date.now() < endAtMs) await exchange();
+    }),
+  );
+  await pool.close();
   return window;
 }
 
@@ -141,6 +180,7 @@ async function cpuPerRequest(executor: Executor): Promise<void> {
   const server = await startLean('json', 0, 1, 0);
   const grym: number[] = [];
   const cannon: number[] = [];
+  const floor: number[] = [];
   let firstSecond = '';
   try {
     for (let round = 0; round < 2; round++) {
@@ -153,6 +193,8 @@ async function cpuPerRequest(executor: Executor): Promise<void> {
         ` (stability ${((run.metrics.stability.value ?? 0) * 100).toFixed(0)} %)`;
       const reference = await autocannonRun(server, 10, false);
       cannon.push(reference.cpuUs / reference.answers);
+      const bare = await undiciFloorRun(server, 10);
+      floor.push(bare.cpuUs / bare.answers);
     }
   } finally {
     server.child.kill();
@@ -163,6 +205,13 @@ async function cpuPerRequest(executor: Executor): Promise<void> {
   console.log(`grym-perf: ${range(grym, us)} per request (TTFT, e2e, tokens, histograms, windows and conversations recorded)`);
   console.log(`autocannon: ${range(cannon, us)} per request`);
   console.log(`ratio grym-perf / autocannon: ${range(ratios, (value) => `${value.toFixed(2)}x`)} (goal <= 1.5x)`);
+  console.log(
+    `undici alone (Pool.dispatch, a handler that does nothing): ${range(floor, us)} per request, ` +
+      `${range(
+        floor.map((value, index) => value / (cannon[index] as number)),
+        (value) => `${value.toFixed(2)}x`,
+      )} autocannon`,
+  );
   console.log(`first measured second against the median later second: ${firstSecond}`);
 }
 

@@ -11,7 +11,8 @@
  * 2. CPU per received token: one write per token, and tokens batched in one write.
  * 3. Latency error against the server's own timing (50 ms to answer, 10 connections): e2e p50/p99,
  *    and TTFT p50/p99 of streams.
- * 4. RSS per in-flight stream at 2,000 streams held open in one worker process.
+ * 4. RSS per in-flight stream at 2,000 streams held open in one worker process (`stream-memory.ts`,
+ *    in a fresh process).
  * 5. Launch to first request of `grym-perf run` (and of autocannon's CLI), not pinned.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -36,14 +37,14 @@ const RUN_S = 6;
 /** The steady window CPU is read over, in seconds from the start of a run. */
 const WINDOW_S: [number, number] = [1.5, 5.5];
 
-interface LeanServer {
+export interface LeanServer {
   url: string;
   stats(): Promise<LeanServerStats>;
   reset(): Promise<void>;
   child: ChildProcess;
 }
 
-async function startLean(mode: 'json' | 'sse', delayMs: number, tokens: number, intervalMs: number): Promise<LeanServer> {
+export async function startLean(mode: 'json' | 'sse', delayMs: number, tokens: number, intervalMs: number): Promise<LeanServer> {
   const args = ['-c', '1', process.execPath, LEAN_SERVER, mode, String(delayMs), String(tokens), String(intervalMs)];
   const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
@@ -82,7 +83,7 @@ function cpuOverWindow(server: LeanServer): Promise<{ cpuUs: number; answers: nu
 type Executor = ReturnType<typeof createLocalExecutor>;
 
 /** One grym-perf phase of RUN_S seconds (1 s of it warm-up) from one worker thread. */
-async function grymRun(
+export async function grymRun(
   executor: Executor,
   server: LeanServer,
   options: { stream: boolean; concurrency: number; maxTokens: number; requestTimeout?: string; warmup?: string },
@@ -260,35 +261,6 @@ async function latencyError(executor: Executor): Promise<void> {
   console.log('(goal: p50 within 0.5 ms, p99 within 2 ms)');
 }
 
-async function memoryPerStream(): Promise<void> {
-  // Streams held open: the role chunk comes at once, the first token after 30 s (never, here).
-  const server = await startLean('sse', 30_000, 1, 0);
-  const peakRss = async (concurrency: number) => {
-    const executor = createLocalExecutor({ threads: 1 });
-    let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
-    try {
-      // No warm-up: every stream is measured, so the peak in flight is the streams held.
-      const run = await grymRun(executor, server, { stream: true, concurrency, maxTokens: 1, requestTimeout: '5500ms', warmup: '0s' });
-      return { peak, held: run.metrics.concurrency.peak };
-    } finally {
-      clearInterval(sampler);
-      await executor.close();
-    }
-  };
-  try {
-    const low = await peakRss(20);
-    const high = await peakRss(2020);
-    console.log('\n## 10. Memory per in-flight stream, one worker process (streams held open by a server that never sends a token)');
-    console.log(
-      `process RSS peak ${(low.peak / 2 ** 20).toFixed(1)} MiB at ${low.held} streams, ${(high.peak / 2 ** 20).toFixed(1)} MiB at ${high.held} -> ` +
-        `${((high.peak - low.peak) / (high.held - low.held) / 1024).toFixed(1)} KiB per stream (goal <= 30 KiB)`,
-    );
-  } finally {
-    server.child.kill();
-  }
-}
-
 /** ms from spawning `command` (with `env`) to the first request at a fresh lean server. */
 async function launchToFirstRequest(command: (url: string) => string[], env: NodeJS.ProcessEnv): Promise<number> {
   const server = await startLean('json', 0, 1, 0);
@@ -367,7 +339,8 @@ export async function generatorCost(): Promise<void> {
     await executor.close();
   }
   try {
-    await memoryPerStream();
+    // In a process of its own: this one's RSS still holds what the sections before it allocated.
+    execFileSync('taskset', ['-c', '0', process.execPath, '--expose-gc', join(__dirname, 'stream-memory.js')], { stdio: 'inherit' });
   } finally {
     pinSelf('0-1');
   }

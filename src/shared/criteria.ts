@@ -156,7 +156,11 @@ function holds(value: number, op: Operator, threshold: number): boolean {
 /** Evaluates a criterion on merged metrics. A metric without data fails: nothing was shown. */
 export function evaluateCriterion(criterion: Criterion, metrics: PhaseMetrics): CriterionResult {
   const definition = Object.hasOwn(METRICS, criterion.metric) ? METRICS[criterion.metric] : undefined;
-  const value = definition ? definition.read(metrics) : null;
+  return judgeCriterion(criterion, definition ? definition.read(metrics) : null);
+}
+
+/** Judges a criterion on a value of its metric, however it was measured (the report's merged metrics, or live windows). */
+export function judgeCriterion(criterion: Criterion, value: number | null): CriterionResult {
   if (value === null || Number.isNaN(value)) {
     return {
       ...criterion,

@@ -11,7 +11,7 @@ import { resolvedTargetSchema } from './resolved-target';
 import { describeIssues } from './describe-issues';
 import { MAX_REQUEST_LOG_SIZE } from './defaults';
 import { InternalError } from './errors';
-import type { ShardResult } from './shard-result';
+import type { ShardResult, StopReason } from './shard-result';
 import { mergeRecent, type RecentWindows } from './window-series';
 
 export const shardTaskSchema = z.strictObject({
@@ -54,20 +54,28 @@ export interface ShardProgress {
   fraction: number;
   /** The latest windows it has closed: what live views draw (merged across parts with `mergeRecent`). */
   recent?: RecentWindows;
+  /** Why it is stopping before its planned end, once it knows (an abort condition, its time limit, an interrupt, its phase's stop). */
+  stopped?: StopReason;
 }
 
 /** Progress of parts running side by side (slices of a shard, shards of a phase) as one. */
 export function sumProgress(
   parts: readonly ShardProgress[],
   partCount: number,
-): Pick<ShardProgress, 'completed' | 'errors' | 'fraction' | 'recent'> {
+): Pick<ShardProgress, 'completed' | 'errors' | 'fraction' | 'recent' | 'stopped'> {
   const recent = parts.length === partCount ? mergeRecent(parts.flatMap((part) => (part.recent ? [part.recent] : []))) : null;
+  // The first stop: the one the phase's report names.
+  const stopped = parts.reduce<StopReason | undefined>(
+    (first, part) => (part.stopped && (!first || part.stopped.atMs < first.atMs) ? part.stopped : first),
+    undefined,
+  );
   return {
     completed: parts.reduce((sum, part) => sum + part.completed, 0),
     errors: parts.reduce((sum, part) => sum + part.errors, 0),
     fraction: parts.reduce((sum, part) => sum + part.fraction, 0) / Math.max(1, partCount),
     // Windows only once every part has reported: a missing part would leave them half counted.
     ...(recent ? { recent } : {}),
+    ...(stopped ? { stopped } : {}),
   };
 }
 

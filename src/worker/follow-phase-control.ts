@@ -43,7 +43,14 @@ export interface PhaseControlFollower {
 export function followPhaseControl(
   control: PhaseControl,
   shard: ShardStop,
-  options: { shardIndex: number; shardCount: number; workerName: string; slotMs: number | undefined },
+  options: {
+    shardIndex: number;
+    shardCount: number;
+    workerName: string;
+    slotMs: number | undefined;
+    /** Told when the control stops this shard (another shard's stop, or the phase-wide one). */
+    onStop?: (stop: StopReason) => void;
+  },
 ): PhaseControlFollower {
   let own: StopReason | null = null;
   let external: StopReason | null = null;
@@ -59,7 +66,10 @@ export function followPhaseControl(
       const stop = await control.exchange(shard.tally(options.slotMs, lastFailure), sending);
       if (sending !== null) ownSent = true;
       // Another shard's stop, or the phase-wide one: stop here too, unless this shard stopped first.
-      if (stop !== null && own === null && external === null && shard.trip()) external = stop;
+      if (stop !== null && own === null && external === null && shard.trip()) {
+        external = stop;
+        options.onStop?.(stop);
+      }
     } catch {
       // A lost exchange (Redis away a moment) is retried at the next tick; the shard's own conditions still hold meanwhile.
     }

@@ -53,11 +53,14 @@ function watchShardStop(
   task: ShardTask,
   options: RunShardOptions,
   state: SharedArrayBuffer,
+  tellStop: (stop: StopReason) => void,
 ): { stopped(): StopReason | null; close(): void } {
   const shard = new ShardStop(state);
   let stopped: StopReason | null = null;
   const stop = (reason: string) => {
-    if (shard.trip()) stopped = { reason, atMs: shard.nowMs() };
+    if (!shard.trip()) return;
+    stopped = { reason, atMs: shard.nowMs() };
+    tellStop(stopped);
   };
   const { timeLimitMs } = task.phase;
   // setTimeout takes at most 2^31 - 1 ms (about 24 days); a longer delay would fire at once.
@@ -76,34 +79,55 @@ function watchShardStop(
 }
 
 /**
- * One message channel per slice; their progress is summed into the shard's (windows moved to the
- * run's clock), their latest failures and own stops go to the phase's control.
+ * The shard's progress: its slices' summed (windows moved to the run's clock), and its stop as soon
+ * as it is known (`tellStop`), so that live views say the phase is stopping before it has ended.
  */
-function relaySliceMessages(
-  task: ShardTask,
-  sliceCount: number,
-  options: RunShardOptions,
-  control: PhaseControlFollower | undefined,
-): MessageChannel[] {
+function shardProgressRelay(task: ShardTask, sliceCount: number, options: RunShardOptions) {
   const latest = new Map<number, ShardProgress>();
   const offsetMs = options.clockOffsetMs ?? 0;
+  let stopped: StopReason | null = null;
+  const report = () => {
+    const { recent, ...sum } = sumProgress([...latest.values()], sliceCount);
+    options.onProgress?.({
+      type: 'progress',
+      shardIndex: task.shardIndex,
+      phaseIndex: task.phaseIndex,
+      ...sum,
+      ...(recent ? { recent: recent.originEpochMs === 0 ? recent : { ...recent, originEpochMs: recent.originEpochMs + offsetMs } } : {}),
+      ...(stopped ? { stopped } : {}),
+    });
+  };
+  return {
+    slice(sliceIndex: number, progress: ShardProgress) {
+      latest.set(sliceIndex, progress);
+      report();
+    },
+    /** The first stop the shard learns of (the one its result names, bar a race between two). */
+    tellStop(stop: StopReason) {
+      if (stopped) return;
+      stopped = stop;
+      report();
+    },
+  };
+}
+
+/** One message channel per slice: progress to the relay, latest failures and own stops to the phase's control. */
+function relaySliceMessages(
+  sliceCount: number,
+  relay: ReturnType<typeof shardProgressRelay>,
+  control: PhaseControlFollower | undefined,
+): MessageChannel[] {
   return Array.from({ length: sliceCount }, () => {
     const channel = new MessageChannel();
     channel.port1.on('message', (message: SliceMessage) => {
       if (message.type === 'stopped') {
         control?.ownStop(message.stopped);
+        // A sharded phase tells it with the shard named, as its report will.
+        relay.tellStop(control?.ownStopReason() ?? message.stopped);
         return;
       }
       control?.noteFailure(message.lastFailure);
-      latest.set(message.sliceIndex, message.progress);
-      const { recent, ...sum } = sumProgress([...latest.values()], sliceCount);
-      options.onProgress?.({
-        type: 'progress',
-        shardIndex: task.shardIndex,
-        phaseIndex: task.phaseIndex,
-        ...sum,
-        ...(recent ? { recent: recent.originEpochMs === 0 ? recent : { ...recent, originEpochMs: recent.originEpochMs + offsetMs } } : {}),
-      });
+      relay.slice(message.sliceIndex, message.progress);
     });
     return channel;
   });
@@ -139,7 +163,8 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
   const slices = planSlices(task, options).map((slice) => ({ ...slice, stopState }));
   // Who held the CPU during the shard: this process or others on the machine (for the generator's verdict).
   const machine = startMachineLoadProbe({ worker: options.workerName, host: hostname(), threads: slices.length });
-  const stopWatch = watchShardStop(task, options, stopState);
+  const relay = shardProgressRelay(task, slices.length, options);
+  const stopWatch = watchShardStop(task, options, stopState, relay.tellStop);
   const sampling = { intervalMs: phase.memory.intervalMs, originEpochMs: startAtMs };
   const rss = startMemorySampler(() => process.memoryUsage().rss, sampling);
   const readTarget = targetMemoryReader(task.target.memory);
@@ -151,9 +176,10 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
         shardCount: task.shardCount,
         workerName: options.workerName,
         slotMs: abortRateSlotMs(phase.abort),
+        onStop: relay.tellStop,
       })
     : undefined;
-  const channels = relaySliceMessages(task, slices.length, options, control);
+  const channels = relaySliceMessages(slices.length, relay, control);
 
   let results: ShardResult[];
   let rssSamples: MemorySample[];

@@ -22,7 +22,8 @@ import {
 import { connectRedis, disconnectRedis, reportRedisErrors } from '../../shared/redis-connection';
 import type { RecentWindows } from '../../shared/window-series';
 import type { RunReport } from '../../shared/run-report';
-import type { ShardResult } from '../../shared/shard-result';
+import type { ShardResult, StopReason } from '../../shared/shard-result';
+import type { LiveCriteria } from '../metrics/live-criteria';
 import { readPhaseOutcomes } from './read-phase-outcomes';
 
 export interface RunProgress {
@@ -40,7 +41,11 @@ export interface RunProgress {
       /** The worker process running it or that ran it, once one has reported. */
       worker?: string;
       recent?: RecentWindows;
+      /** Why it stopped (or is stopping) before its planned end, once it has said. */
+      stopped?: StopReason;
     }>;
+    /** Its criteria judged so far on the windows every shard has closed, when a follower adds them (`followRunCriteria`). */
+    criteria?: LiveCriteria;
   }>;
 }
 
@@ -67,7 +72,20 @@ export interface WatchRunOptions {
 // A completed run whose report cannot be read this many times in a row is a bug, not a race.
 const MAX_MISSING_REPORT_READS = 5;
 
-type ShardProgressValue = { completed?: number; errors?: number; fraction?: number; worker?: string; recent?: RecentWindows };
+type ShardProgressValue = {
+  completed?: number;
+  errors?: number;
+  fraction?: number;
+  worker?: string;
+  recent?: RecentWindows;
+  stopped?: unknown;
+};
+
+/** A stop as a shard wrote it in its progress or result (another version may have written it): only a well-formed one. */
+function stopOf(value: unknown): StopReason | undefined {
+  const stop = value as Partial<StopReason> | null | undefined;
+  return typeof stop?.reason === 'string' && typeof stop.atMs === 'number' ? { reason: stop.reason, atMs: stop.atMs } : undefined;
+}
 
 type ShardState = RunProgress['phases'][number]['shards'][number];
 
@@ -98,6 +116,7 @@ async function readShardNow(shards: Queue, id: string): Promise<ShardState> {
   // Progress is sent at most once a second, so a finished shard's last report is behind: its result has the final counts.
   const result = state === 'completed' ? (job?.returnvalue as ShardResult | null | undefined) : undefined;
   const final = result?.requests ? { completed: result.requests.ok, errors: result.requests.errors, fraction: 1 } : undefined;
+  const stopped = result ? stopOf(result.stopped) : stopOf(progress.stopped);
   return {
     state: job ? state : 'pending',
     completed: final?.completed ?? progress.completed ?? 0,
@@ -107,6 +126,7 @@ async function readShardNow(shards: Queue, id: string): Promise<ShardState> {
     ...(progress.worker !== undefined ? { worker: progress.worker } : {}),
     // Windows a running shard closed last: what live views draw (a finished shard's are in its result).
     ...(progress.recent && state === 'active' ? { recent: progress.recent } : {}),
+    ...(stopped ? { stopped } : {}),
   };
 }
 

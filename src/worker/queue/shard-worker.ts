@@ -59,13 +59,17 @@ const PROGRESS_INTERVAL_MS = 1000;
 const HAND_BACK_WAIT_MS = 5000;
 const NO_POLICY: WorkerPolicy = { allowEnv: new Set() };
 
-/** A progress callback that updates the job at most once per PROGRESS_INTERVAL_MS. */
+/** A progress callback that updates the job at most once per PROGRESS_INTERVAL_MS, and at once with the shard's stop. */
 function throttledProgress(job: Job, workerName: string): (progress: ShardProgress) => void {
   let lastProgressMs = 0;
+  let stopSent = false;
   return (progress) => {
     const now = Date.now();
-    if (now - lastProgressMs < PROGRESS_INTERVAL_MS) return;
+    // A stop goes out at once: whoever follows the run says the phase is stopping before it has ended.
+    const newStop = progress.stopped !== undefined && !stopSent;
+    if (!newStop && now - lastProgressMs < PROGRESS_INTERVAL_MS) return;
     lastProgressMs = now;
+    stopSent ||= newStop;
     void job.updateProgress({ ...progress, worker: workerName, heartbeatAt: now }).catch(() => undefined);
   };
 }

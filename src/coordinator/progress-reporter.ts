@@ -2,12 +2,15 @@
  * Shows a run's progress: a bar per phase on a terminal, plain lines otherwise (CI logs), at most
  * one line every two seconds per phase plus a line at each phase's start and end. Both say the
  * same: how far the phase is (elapsed, remaining), the latest window's throughput and latency
- * (merged across shards), and the errors so far.
+ * (merged across shards), the errors so far and the phase's criteria judged so far; and, as soon
+ * as it is known, that the phase is stopping early and why (at once, on a line of its own).
  */
 import { SingleBar } from 'cli-progress';
 import type { RunProgress } from './distributed/watch-run';
+import type { LiveCriteria } from './metrics/live-criteria';
 import { liveWindowOf, type LiveWindow } from './metrics/live-window';
 import type { RunEvent } from './run-events';
+import type { StopReason } from '../shared/shard-result';
 import { formatValue } from '../shared/units';
 
 export interface ProgressReporter {
@@ -19,6 +22,7 @@ export interface ProgressReporter {
 }
 
 const LINE_INTERVAL_MS = 2000;
+const DONE_PHASE = new Set(['completed', 'failed']);
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 /** "12 s of 30 s, ~18 s left" from the phase's plan, or from how far along it is. */
@@ -35,13 +39,47 @@ function windowText(window: LiveWindow | null): string {
   return `${window.requestsPerSecond.toFixed(1)} req/s${latency}`;
 }
 
+/**
+ * "criteria so far: 2 holding, 1 at the end, 1 broken: latency.e2e.p95 612.0 ms is not < 500.0 ms
+ * (over by 112.0 ms)": provisional, on the windows every shard has closed; broken ones named last.
+ */
+function criteriaText(live: LiveCriteria | null | undefined): string {
+  if (!live) return '';
+  const count = (state: string) => live.criteria.filter((criterion) => criterion.state === state).length;
+  const broken = live.criteria.filter((criterion) => criterion.state === 'broken');
+  const parts = [
+    count('holding') > 0 ? `${count('holding')} holding` : '',
+    count('waiting') > 0 ? `${count('waiting')} without data yet` : '',
+    count('at-end') > 0 ? `${count('at-end')} at the end` : '',
+    broken.length > 0 ? `${broken.length} broken: ${broken.map((criterion) => `${criterion.metric} ${criterion.verdict}`).join('; ')}` : '',
+  ].filter((part) => part !== '');
+  return ` | criteria so far: ${parts.join(', ')}`;
+}
+
+const stopText = (stop: StopReason) => `stopping: ${stop.reason}`;
+
+/** The first stop among a phase's shards: the one its report names. */
+function firstStop(shards: ReadonlyArray<{ stopped?: StopReason }>): StopReason | undefined {
+  return shards.reduce<StopReason | undefined>(
+    (first, shard) => (shard.stopped && (!first || shard.stopped.atMs < first.atMs) ? shard.stopped : first),
+    undefined,
+  );
+}
+
 /** Lines for a distributed run, as polled from Redis: one per phase when its shards change state, or every 2 s while they run. */
 function distributedProgress(write: (line: string) => void): (progress: RunProgress) => void {
   const lastStates = new Map<string, string>();
   const firstSeenActive = new Map<string, number>();
+  const stopsTold = new Set<string>();
   let lastLineMs = 0;
   return (progress) => {
     for (const phase of progress.phases) {
+      const stop = firstStop(phase.shards);
+      // Told once, as soon as a shard has said it; the phase's end line follows when its shards are done.
+      if (stop && !DONE_PHASE.has(phase.state) && !stopsTold.has(phase.name)) {
+        stopsTold.add(phase.name);
+        write(`  ${phase.name}: ${stopText(stop)}`);
+      }
       const completed = phase.shards.reduce((sum, shard) => sum + shard.completed, 0);
       const errors = phase.shards.reduce((sum, shard) => sum + shard.errors, 0);
       const retries = phase.shards.reduce((sum, shard) => sum + Math.max(0, shard.attempts - 1), 0);
@@ -53,7 +91,8 @@ function distributedProgress(write: (line: string) => void): (progress: RunProgr
       lastStates.set(phase.name, state);
       lastLineMs = Date.now();
       const live = active
-        ? ` | ${seconds(Date.now() - (firstSeenActive.get(phase.name) ?? Date.now()))} | ${windowText(liveWindowOf(phase.shards))}`
+        ? ` | ${seconds(Date.now() - (firstSeenActive.get(phase.name) ?? Date.now()))} | ${windowText(liveWindowOf(phase.shards))}` +
+          criteriaText(phase.criteria)
         : '';
       write(
         `  ${phase.name}: shards ${phase.shards.map((shard) => shard.state).join(', ')}; ` +
@@ -88,7 +127,7 @@ export function createProgressReporter(options: ProgressReporterOptions = {}): P
   const tty = options.tty ?? process.stdout.isTTY === true;
   let bar: SingleBar | undefined;
   let lastLineMs = 0;
-  let phase = { name: '', startedMs: 0, plannedMs: null as number | null };
+  let phase = { name: '', startedMs: 0, plannedMs: null as number | null, stopTold: false };
 
   const stopBar = () => {
     bar?.stop();
@@ -97,10 +136,16 @@ export function createProgressReporter(options: ProgressReporterOptions = {}): P
 
   const onProgress = (event: Extract<RunEvent, { type: 'progress' }>) => {
     const time = timeText(Date.now() - phase.startedMs, phase.plannedMs, event.fraction);
-    const details = `${time} | ${windowText(event.window)} | ${event.completed} ok, ${event.errors} errors`;
+    const counts = `${event.completed} ok, ${event.errors} errors`;
+    const details = `${time} | ${windowText(event.window)} | ${counts}${criteriaText(event.criteria)}`;
     if (bar) {
-      bar.update(Math.round(event.fraction * 100), { details });
+      bar.update(Math.round(event.fraction * 100), { details: event.stopped ? `${stopText(event.stopped)} | ${details}` : details });
       return;
+    }
+    if (event.stopped && !phase.stopTold) {
+      // At once, whatever the line interval: the run's log says when the phase started stopping.
+      phase.stopTold = true;
+      write(`  ${phase.name}: ${stopText(event.stopped)}`);
     }
     const now = Date.now();
     if (now - lastLineMs < LINE_INTERVAL_MS) return;
@@ -115,7 +160,7 @@ export function createProgressReporter(options: ProgressReporterOptions = {}): P
         write(`run ${event.runId}: ${event.phases} phase${event.phases === 1 ? '' : 's'}`);
         break;
       case 'phase-start':
-        phase = { name: event.name, startedMs: Date.now(), plannedMs: event.plannedMs };
+        phase = { name: event.name, startedMs: Date.now(), plannedMs: event.plannedMs, stopTold: false };
         write(`phase ${event.name} (${event.scenario}${event.shards > 1 ? `, ${event.shards} shards` : ''}) started`);
         if (tty) bar = startBar(event.name, options.barStream);
         break;

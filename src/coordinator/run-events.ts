@@ -1,3 +1,5 @@
+import type { StopReason } from '../shared/shard-result';
+import type { LiveCriteria } from './metrics/live-criteria';
 import type { LiveWindow } from './metrics/live-window';
 
 /** Events a run emits while it goes, for progress displays. */
@@ -20,6 +22,10 @@ export type RunEvent =
       fraction: number;
       /** The latest window all shards have closed: its throughput and latency. */
       window: LiveWindow | null;
+      /** The phase's criteria judged so far on the windows all shards have closed; null when it has none. */
+      criteria: LiveCriteria | null;
+      /** Why the phase is stopping early, as soon as a shard knows; null while it runs its course. */
+      stopped: StopReason | null;
     }
   | {
       type: 'phase-end';

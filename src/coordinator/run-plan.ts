@@ -16,6 +16,7 @@ import type { PhaseReport, RunReport } from '../shared/run-report';
 import { mergeShardResults, type ShardResult } from '../shared/shard-result';
 import { sumProgress, type ShardExecutor, type ShardProgress } from '../shared/shard-task';
 import { buildPhaseReport, buildRunReport, type PhaseOutcomeInput } from './reports/build-run-report';
+import { followLiveCriteria } from './metrics/live-criteria';
 import { liveWindow } from './metrics/live-window';
 import { resolveTarget } from './resolve-target';
 import type { RunEvent } from './run-events';
@@ -55,10 +56,12 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions): Prom
       emit({ type: 'phase-start', phaseIndex, name: phase.name, scenario: phase.scenario, shards: phase.shards, plannedMs });
       const tasks = shardTasks(loaded, phaseIndex, target, runId, options.tasks);
       const progress = new Map<number, ShardProgress>();
+      const liveCriteria = followLiveCriteria(phase.criteria);
       const onProgress = (shard: ShardProgress) => {
         progress.set(shard.shardIndex, shard);
-        const { completed, errors, fraction, recent } = sumProgress([...progress.values()], tasks.length);
-        emit({ type: 'progress', phaseIndex, completed, errors, fraction, window: liveWindow(recent) });
+        const { completed, errors, fraction, recent, stopped } = sumProgress([...progress.values()], tasks.length);
+        const criteria = liveCriteria.update(tasks.map((_, shardIndex) => progress.get(shardIndex)?.recent));
+        emit({ type: 'progress', phaseIndex, completed, errors, fraction, window: liveWindow(recent), criteria, stopped: stopped ?? null });
       };
       mock?.takeLateness?.();
       let outcome: PhaseOutcomeInput;

@@ -191,10 +191,8 @@ async function runDistributed(
   history: RunHistory,
 ): Promise<number> {
   // BullMQ and its Redis client load only for distributed runs.
-  const [{ submitRun, watchRun, fetchPhaseResults, WATCH_REDIS_DOWN_TIMEOUT_MS }, { ensureRedisReachable }] = await Promise.all([
-    import('../../coordinator/distributed/index.js'),
-    import('../../shared/redis-connection.js'),
-  ]);
+  const [{ submitRun, watchRun, fetchPhaseResults, followRunCriteria, WATCH_REDIS_DOWN_TIMEOUT_MS }, { ensureRedisReachable }] =
+    await Promise.all([import('../../coordinator/distributed/index.js'), import('../../shared/redis-connection.js')]);
   const { plan, source } = loaded;
   const mockConfig = mockOf(plan.target);
   if (mockConfig && options.detach) {
@@ -220,11 +218,12 @@ async function runDistributed(
     });
     console.log(`run ${runId} submitted to ${redactRedisUrl(redisUrl)} (${workers} worker${workers === 1 ? '' : 's'} listening)`);
     if (options.detach) return EXIT.passed;
+    const withCriteria = followRunCriteria(plan.phases);
     const report = await watchRun({
       redisUrl,
       prefix: options.prefix,
       runId,
-      onProgress: progress.onRunProgress,
+      onProgress: (polled) => progress.onRunProgress(withCriteria(polled)),
       // A run being followed survives a Redis restart: wait at least a minute, or --redis-timeout if longer.
       redisDownTimeoutMs: Math.max(WATCH_REDIS_DOWN_TIMEOUT_MS, options.redisTimeout),
     });

@@ -108,9 +108,11 @@ export function followRun(win: LiveWindow, config: FollowRunConfig): void {
   }
 
   function phaseRows(phase: LivePhase): LiveElement[] {
+    // A stop is told as soon as a shard has said it, before the phase has ended.
+    const stop = phase.stopping === null ? '' : ` (${phase.current ? 'stopping' : 'stopped early'}: ${phase.stopping})`;
     const head = row(phase.current ? 'phase current' : 'phase', [
       node('td', `${phase.phaseIndex + 1}. ${phase.name}`),
-      node('td', phase.state),
+      node('td', `${phase.state}${stop}`, stop === '' ? '' : 'fail'),
       progressCell(phase.fraction),
       ...counts(phase),
       node('td', ''),

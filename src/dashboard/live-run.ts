@@ -46,6 +46,8 @@ export interface LivePhase {
   shards: LiveShard[];
   /** The latest windows every shard has closed, oldest first; empty except for the current phase. */
   windows: LivePoint[];
+  /** Why it stopped, or is stopping, before its planned end, as soon as a shard has said; null otherwise. */
+  stopping: string | null;
 }
 
 export interface LiveRun {
@@ -101,6 +103,12 @@ function liveShard(shard: ProgressPhase['shards'][number], shardIndex: number): 
   };
 }
 
+/** The first stop a shard of the phase told: the one its report names. */
+function firstStop(shards: ProgressPhase['shards']): string | null {
+  const stops = shards.flatMap((shard) => (shard.stopped ? [shard.stopped] : [])).sort((a, b) => a.atMs - b.atMs);
+  return stops[0]?.reason ?? null;
+}
+
 function livePhase(phase: ProgressPhase, current: ProgressPhase | undefined): LivePhase {
   const isCurrent = current?.phaseIndex === phase.phaseIndex;
   const shards = phase.shards.map(liveShard);
@@ -115,6 +123,7 @@ function livePhase(phase: ProgressPhase, current: ProgressPhase | undefined): Li
     fraction: shards.reduce((sum, shard) => sum + shard.fraction, 0) / Math.max(1, shards.length),
     shards,
     windows: isCurrent ? livePoints(phase.shards) : [],
+    stopping: firstStop(phase.shards),
   };
 }
 

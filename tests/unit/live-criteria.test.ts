@@ -7,6 +7,7 @@ import { parseCriterion, type Criterion } from '../../src/shared/criteria';
 import { createHistogram, decodeHistogram, encodeHistogram } from '../../src/shared/histogram';
 import { METRICS } from '../../src/shared/phase-metrics';
 import { emptyWindow, MAX_WINDOWS, type RecentWindows, type WindowRecord } from '../../src/shared/window-series';
+import { followRunCriteria } from '../../src/coordinator/distributed/follow-run-criteria';
 import { followLiveCriteria, judgeLive, LIVE_METRICS } from '../../src/coordinator/metrics/live-criteria';
 import { LiveTotalsTracker } from '../../src/coordinator/metrics/live-totals';
 import { WindowRecorder } from '../../src/worker/window-recorder';
@@ -158,4 +159,33 @@ describe('live criteria', () => {
   test('every live metric is a metric criteria may name', () => {
     for (const name of Object.keys(LIVE_METRICS)) expect(Object.keys(METRICS)).toContain(name);
   });
+});
+
+test('a distributed run: each poll of its progress gets each phase criteria so far, the totals kept between polls', () => {
+  const follow = followRunCriteria([{ criteria: [criterion('requests.total', '>= 30')] }, { criteria: [] }]);
+  const shard = (recentWindows: RecentWindows) => ({
+    state: 'active',
+    completed: 0,
+    errors: 0,
+    fraction: 0.5,
+    attempts: 1,
+    recent: recentWindows,
+  });
+  const poll = (closedThrough: number, windows: WindowRecord[]) => ({
+    state: 'active',
+    phases: [
+      {
+        phaseIndex: 0,
+        name: 'steady',
+        state: 'active',
+        shards: [shard(recent(closedThrough, windows)), shard(recent(closedThrough, windows))],
+      },
+      { phaseIndex: 1, name: 'later', state: 'waiting-children', shards: [] },
+    ],
+  });
+  // Each shard's report holds only its latest window: the totals remember the earlier ones.
+  expect(follow(poll(0, [windowOf(0, times(10, 100))])).phases[0]?.criteria?.criteria[0]?.state).toBe('broken');
+  const second = follow(poll(1, [windowOf(1, times(5, 100))]));
+  expect(second.phases[0]?.criteria?.criteria[0]).toMatchObject({ state: 'holding', verdict: '30 >= 30' });
+  expect(second.phases[1]).not.toHaveProperty('criteria');
 });

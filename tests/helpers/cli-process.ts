@@ -33,7 +33,8 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  // 'close', not 'exit': the output a process wrote just before it exited may still be in its pipes at 'exit'.
+  const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)));
 
   return {
     child,
@@ -63,10 +64,10 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
         const cleanup = () => {
           clearTimeout(timer);
           listeners.delete(check);
-          child.off('exit', onExit);
+          child.off('close', onExit);
         };
         listeners.add(check);
-        child.once('exit', onExit);
+        child.once('close', onExit);
         check();
       });
     },

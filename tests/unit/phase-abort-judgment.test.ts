@@ -116,8 +116,9 @@ describe('a controlled shard', () => {
     const judge = new AbortConditions(shard, abort({ consecutiveFailures: 100 }));
     const before = Date.now() + offset;
     for (const outcome of [ok, serverError, refused, refused]) judge.observe(outcome);
-    const after = Date.now() + offset;
     const reported = shard.tally(undefined, 'connection_refused: refused');
+    // After the tally: its asOfMs is when it read the counts.
+    const after = Date.now() + offset;
     expect(reported).toMatchObject({ connectionRun: 2, failureRun: 3, slots: [], lastFailure: 'connection_refused: refused' });
     for (const time of [
       reported.lastOkMs,

@@ -156,6 +156,18 @@ describe('live criteria', () => {
     ]);
   });
 
+  test('windows shorter than half a second, which progress reports could skip, leave every criterion to the end', () => {
+    const live = followLiveCriteria([p95, errorRate]);
+    expect(live.update([recent(1, [windowOf(0, times(10, 100)), windowOf(1, times(10, 100))], 200)])?.criteria).toEqual([
+      { metric: 'latency.e2e.p95', text: '< 500ms', state: 'at-end', verdict: null },
+      { metric: 'requests.errorRate', text: '< 5%', state: 'at-end', verdict: null },
+    ]);
+    // Still after the windows have grown: the totals may have missed short ones by then.
+    expect(live.update([recent(0, [windowOf(0, times(10, 100))], 1000)])?.criteria[0]?.state).toBe('at-end');
+    // Half a second is followed.
+    expect(followLiveCriteria([p95]).update([recent(0, [windowOf(0, times(10, 100))], 500)])?.criteria[0]?.state).toBe('holding');
+  });
+
   test('every live metric is a metric criteria may name', () => {
     for (const name of Object.keys(LIVE_METRICS)) expect(Object.keys(METRICS)).toContain(name);
   });

@@ -66,15 +66,33 @@ export function judgeLive(criteria: readonly Criterion[], totals: LiveTotals | n
   };
 }
 
+/**
+ * Windows shorter than this are not judged live. A shard's progress carries its latest 5 windows
+ * and reaches Redis at most once a second (up to 1.25 s after a window closed), and a follower
+ * reads it every 500 ms: shorter windows could close and drop out between two reads, and the totals
+ * would undercount without a sign. Such a phase's criteria are all judged at the end.
+ */
+const MIN_LIVE_WINDOW_MS = 500;
+
+/** Every criterion left to the end: its phase's windows are too short to be followed exactly. */
+function allAtEnd(criteria: readonly Criterion[]): LiveCriteria {
+  return { measuredMs: 0, criteria: criteria.map(({ metric, text }) => ({ metric, text, state: 'at-end', verdict: null })) };
+}
+
 /** Follows one phase's criteria from its shards' progress; null from `update` when the phase has no criteria. */
 export function followLiveCriteria(criteria: readonly Criterion[]): {
   update(recents: ReadonlyArray<RecentWindows | undefined>): LiveCriteria | null;
 } {
   const tracker = new LiveTotalsTracker();
   let judged: { totals: LiveTotals | null; live: LiveCriteria } | undefined;
+  let tooShort: LiveCriteria | undefined;
   return {
     update(recents) {
       if (criteria.length === 0) return null;
+      // Once seen short, always: windows only grow, and the totals may have missed some by then.
+      if (!tooShort && recents.some((recent) => recent !== undefined && recent.windowMs < MIN_LIVE_WINDOW_MS))
+        tooShort = allAtEnd(criteria);
+      if (tooShort) return tooShort;
       const totals = tracker.update(recents);
       // The tracker hands back the same totals while nothing changed: judged once.
       if (judged?.totals !== totals) judged = { totals, live: judgeLive(criteria, totals) };

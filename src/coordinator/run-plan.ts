@@ -63,6 +63,7 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions): Prom
         const criteria = liveCriteria.update(tasks.map((_, shardIndex) => progress.get(shardIndex)?.recent));
         emit({ type: 'progress', phaseIndex, completed, errors, fraction, window: liveWindow(recent), criteria, stopped: stopped ?? null });
       };
+      // A new period: what the mock measured before this phase is not this phase's.
       mock?.takeLateness?.();
       let outcome: PhaseOutcomeInput;
       try {

@@ -22,7 +22,7 @@ import type { Phase } from './phase-schema';
 /** The error-rate window is cut into this many slots; the rate is read over the last ones. */
 export const ABORT_RATE_SLOTS = 10;
 
-export type { AbortTally } from './abort-tally-schema';
+export type { AbortTally };
 
 /** Length of an error-rate slot for a phase's conditions; undefined when the error rate is off. */
 export function abortRateSlotMs(abort: Phase['abort']): number | undefined {

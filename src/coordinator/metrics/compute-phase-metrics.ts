@@ -119,7 +119,7 @@ function tailLatency(phase: Phase, latency: Record<'e2e' | 'response' | 'ttft', 
   return tail;
 }
 
-/** What the shards' results do not hold: the lag of a built-in mock serving from the coordinator's process. */
+/** What the shards' results do not hold: how late a built-in mock serving from the coordinator's process sent first tokens. */
 export interface PhaseContext {
   mockLateness?: Summary | null;
 }

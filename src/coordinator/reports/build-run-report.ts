@@ -19,7 +19,7 @@ export interface PhaseOutcomeInput {
   /** The phase's shard results merged; null when no shard finished. */
   merged: ShardResult | null;
   error: ErrorPayload | null;
-  /** The event-loop lag of a built-in mock serving from this process over the phase (local runs). */
+  /** How late a built-in mock serving from this process sent first tokens by its own clock, over the phase (local runs). */
   mockLateness?: Summary | null;
 }
 

@@ -72,21 +72,25 @@ export function scaleCases(options: ScaleOptions, cluster: ScaleCluster): Planne
         const rampS = Math.max(warmupForShare(options.share), Math.ceil((2 * STREAM_MS) / 1000));
         // The steady part starts one stream length into the hold (see steady-window.ts).
         const holdS = Math.round(12 * scale) + (options.quick ? 1 : 0);
+        const held = (label: string, n: number, streamsPerWorker: number): PlannedCase => ({
+          section,
+          spec: {
+            label,
+            workload: 'streams',
+            workers: workers(n),
+            plan: streamsPlan({ baseUrl: cluster.mockBaseUrl, workers: n, streamsPerWorker, rampS, holdS }),
+            measuredMs: holdS * 1000,
+            warmupMs: rampS * 1000,
+            phaseMs: (rampS + holdS) * 1000 + STREAM_MS,
+            requestLog: true,
+            statsUrl: mockStats,
+          },
+        });
         for (const n of options.workers) {
-          cases.push({
-            section,
-            spec: {
-              label: `streams-${n}`,
-              workload: 'streams',
-              workers: workers(n),
-              plan: streamsPlan({ baseUrl: cluster.mockBaseUrl, workers: n, streamsPerWorker: options.streams, rampS, holdS }),
-              measuredMs: holdS * 1000,
-              warmupMs: rampS * 1000,
-              phaseMs: (rampS + holdS) * 1000 + STREAM_MS,
-              requestLog: true,
-              statsUrl: mockStats,
-            },
-          });
+          cases.push(held(`streams-${n}`, n, options.streams));
+          // Half the streams on fresh workers: the RSS between the two is what a stream adds, without
+          // the fixed costs (code, heap, buffers) that the per-stream upper bound includes.
+          if (options.streams >= 2) cases.push(held(`streams-${n}-half`, n, Math.floor(options.streams / 2)));
         }
       }
       if (section === 'exact') {

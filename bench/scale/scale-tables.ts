@@ -73,10 +73,30 @@ function throughputTable(entries: SectionResult[]): string {
   );
 }
 
-function streamsTable(entries: SectionResult[]): string {
+const HALF = /-half$/;
+
+/**
+ * What one held stream adds to a worker's RSS: between a case and its half case (half the streams,
+ * fresh workers), worker by worker, (RSS - RSS) / (streams - streams), averaged; null without both.
+ */
+function rssPerAddedStream(full: ScaleCaseResult, half: ScaleCaseResult | undefined): number | null {
+  if (!half) return null;
+  const slopes = full.workerFigures.flatMap((worker, index) => {
+    const other = half.workerFigures[index];
+    if (!other || worker.streams === null || other.streams === null || worker.rssMedianBytes === null || other.rssMedianBytes === null) return [];
+    const added = worker.streams - other.streams;
+    return added > 0 ? [(worker.rssMedianBytes - other.rssMedianBytes) / added] : [];
+  });
+  return slopes.length > 0 ? slopes.reduce((sum, value) => sum + value, 0) / slopes.length : null;
+}
+
+function streamsTable(all: SectionResult[]): string {
+  const entries = all.filter((entry) => !HALF.test(entry.result.label));
+  const halves = new Map(all.filter((entry) => HALF.test(entry.result.label)).map((entry) => [entry.result.label.replace(HALF, ''), entry.result]));
   const base = entries.find((entry) => entry.result.workers === 1)?.result ?? null;
   const rows: Row[] = entries.map((entry) => {
     const r = entry.result;
+    const added = rssPerAddedStream(r, halves.get(r.label));
     const held = scaling(r.streamsHeld, base?.streamsHeld ?? null, r.workers);
     const rate = scaling(r.requestsPerSecond, base?.requestsPerSecond ?? null, r.workers);
     const ideal = r.streamsHeld !== null ? (r.streamsHeld * STREAM_PACE.tokens) / (STREAM_PACE.e2eMs / 1000) : null;
@@ -91,7 +111,8 @@ function streamsTable(entries: SectionResult[]): string {
       'TTFT p50 / p99 ms': `${whole(r.report.latencyMs.ttftP50)} / ${whole(r.report.latencyMs.ttftP99)}`,
       'e2e p50 / p99 ms': `${whole(r.report.latencyMs.e2eP50)} / ${whole(r.report.latencyMs.e2eP99)}`,
       'CPU per stream': `${whole(r.cpuPerRequestUs)} us`,
-      'RSS per stream': r.rssPerStreamBytes === null ? '-' : `${fixed(r.rssPerStreamBytes / KIB, 1)} KiB`,
+      'RSS per stream (bound)': r.rssPerStreamBytes === null ? '-' : `<= ${fixed(r.rssPerStreamBytes / KIB, 1)} KiB`,
+      'RSS per added stream': added === null ? '-' : `${fixed(added / KIB, 1)} KiB`,
       'worker cores used': workersUse(r),
       'target cores': fixed(r.target.cores, 2),
       'machine busy cores': machine(r),
@@ -102,7 +123,7 @@ function streamsTable(entries: SectionResult[]): string {
     "Held streams: the mock's slow model (TTFT 2 s, then 20 tokens/s, 20 tokens: 2.95 s a stream)",
     rows,
     first
-      ? `${first.report.requestedConcurrency / first.workers} streams per worker, ramped over ${first.warmupMs / 1000} s; figures over the steady part of the hold (${fixed((first.windowMs ?? 0) / 1000, 1)} s, where every stream in flight is measured, from the request log). Pace: ${STREAM_PACE.ttftMs} ms TTFT, ${STREAM_PACE.e2eMs} ms e2e. CPU per stream: the workers' cpuacct / streams ended; RSS per stream: (RSS held - RSS idle) / streams, fixed costs included (an upper bound).`
+      ? `${first.report.requestedConcurrency / first.workers} streams per worker, ramped over ${first.warmupMs / 1000} s; figures over the steady part of the hold (${fixed((first.windowMs ?? 0) / 1000, 1)} s, where every stream in flight is measured, from the request log). Pace: ${STREAM_PACE.ttftMs} ms TTFT, ${STREAM_PACE.e2eMs} ms e2e. CPU per stream: the workers' cpuacct / streams ended; RSS per stream: (RSS held - RSS idle) / streams, fixed costs included (an upper bound); per added stream: (RSS held - RSS of the same case with half the streams, on fresh workers) / the streams between them, worker by worker.`
       : undefined,
   );
 }

@@ -12,6 +12,7 @@ import { describeIssues } from './describe-issues';
 import { MAX_REQUEST_LOG_SIZE } from './defaults';
 import { InternalError } from './errors';
 import type { ShardResult, StopReason } from './shard-result';
+import type { LiveTotals } from './live-totals';
 import { mergeRecent, type RecentWindows } from './window-series';
 
 export const shardTaskSchema = z.strictObject({
@@ -54,6 +55,11 @@ export interface ShardProgress {
   fraction: number;
   /** The latest windows it has closed: what live views draw (merged across parts with `mergeRecent`). */
   recent?: RecentWindows;
+  /**
+   * Everything it has measured since the phase's measured start, taken at most about once a second
+   * (and at its end): what live criteria are judged on (a shard's threads merged with `addTotals`).
+   */
+  totals?: LiveTotals;
   /** Why it is stopping before its planned end, once it knows (an abort condition, its time limit, an interrupt, its phase's stop). */
   stopped?: StopReason;
 }

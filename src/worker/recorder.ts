@@ -20,6 +20,7 @@ import type { RequestOutcome, RequestSuccess } from './targets/llm-target';
 import { RequestSampler } from './request-sampler';
 import { WindowRecorder } from './window-recorder';
 import type { RecentWindows } from '../shared/window-series';
+import { takeTotals, type LiveTotals } from '../shared/live-totals';
 
 const toUs = (ms: number) => Math.max(1, Math.round(ms * 1000));
 const toEpochMs = (perfMs: number) => performance.timeOrigin + perfMs;
@@ -280,6 +281,14 @@ export class Recorder {
   /** The latest closed windows, for live progress. */
   recentWindows(): RecentWindows {
     return this.windows.recent(toEpochMs(performance.now()));
+  }
+
+  /**
+   * Everything measured so far, for live criteria: the figures `finish` returns, as they stand now
+   * (counters copied, the three latency histograms encoded: no work per request).
+   */
+  totals(): LiveTotals {
+    return takeTotals(toEpochMs(performance.now()), this.result, this.histograms);
   }
 
   /** Progress so far, for the progress port. */

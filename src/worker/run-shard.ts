@@ -4,7 +4,7 @@
  * results exactly (histograms added) into the shard's result.
  */
 import { availableParallelism, hostname } from 'node:os';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import type { MemorySample } from '../shared/phase-metrics';
 import { targetMemoryUnit } from '../shared/resolved-target';
@@ -12,6 +12,7 @@ import { spokenDuration } from '../shared/abort-reason';
 import { abortRateSlotMs } from '../shared/abort-tally';
 import { mergeShardResults, type ShardInfo, type ShardResult, type StopReason } from '../shared/shard-result';
 import { splitEvenly, sumProgress, type ShardProgress, type ShardTask } from '../shared/shard-task';
+import { addTotals, shiftTotals, type LiveTotals } from '../shared/live-totals';
 import { startMachineLoadProbe } from './machine-load';
 import { startMemorySampler } from './memory/memory-sampler';
 import { targetMemoryReader } from './memory/read-target-memory';
@@ -79,21 +80,34 @@ function watchShardStop(
 }
 
 /**
- * The shard's progress: its slices' summed (windows moved to the run's clock), and its stop as soon
+ * The shard's progress: its slices' summed (windows and totals moved to the run's clock), and its stop as soon
  * as it is known (`tellStop`), so that live views say the phase is stopping before it has ended.
  */
 function shardProgressRelay(task: ShardTask, sliceCount: number, options: RunShardOptions) {
   const latest = new Map<number, ShardProgress>();
   const offsetMs = options.clockOffsetMs ?? 0;
   let stopped: StopReason | null = null;
+  // The slices' totals merged, again only when one of them took new totals (about once a second each, not at every report).
+  let merged: { key: string; totals: LiveTotals } | undefined;
+  const totalsOf = (parts: ShardProgress[]): LiveTotals | undefined => {
+    const totals = parts.flatMap((part) => (part.totals ? [part.totals] : []));
+    // Totals only once every slice has some: a missing one would leave them short.
+    if (totals.length < sliceCount) return undefined;
+    const key = totals.map((part) => part.atMs).join();
+    if (merged?.key !== key) merged = { key, totals: shiftTotals(addTotals(totals), offsetMs) };
+    return merged.totals;
+  };
   const report = () => {
-    const { recent, ...sum } = sumProgress([...latest.values()], sliceCount);
+    const parts = [...latest.values()];
+    const { recent, ...sum } = sumProgress(parts, sliceCount);
+    const totals = totalsOf(parts);
     options.onProgress?.({
       type: 'progress',
       shardIndex: task.shardIndex,
       phaseIndex: task.phaseIndex,
       ...sum,
       ...(recent ? { recent: recent.originEpochMs === 0 ? recent : { ...recent, originEpochMs: recent.originEpochMs + offsetMs } } : {}),
+      ...(totals ? { totals } : {}),
       ...(stopped ? { stopped } : {}),
     });
   };
@@ -119,18 +133,32 @@ function relaySliceMessages(
 ): MessageChannel[] {
   return Array.from({ length: sliceCount }, () => {
     const channel = new MessageChannel();
-    channel.port1.on('message', (message: SliceMessage) => {
-      if (message.type === 'stopped') {
-        control?.ownStop(message.stopped);
-        // A sharded phase tells it with the shard named, as its report will.
-        relay.tellStop(control?.ownStopReason() ?? message.stopped);
-        return;
-      }
-      control?.noteFailure(message.lastFailure);
-      relay.slice(message.sliceIndex, message.progress);
-    });
+    channel.port1.on('message', (message: SliceMessage) => relaySliceMessage(message, relay, control));
     return channel;
   });
+}
+
+function relaySliceMessage(message: SliceMessage, relay: ReturnType<typeof shardProgressRelay>, control: PhaseControlFollower | undefined) {
+  if (message.type === 'stopped') {
+    control?.ownStop(message.stopped);
+    // A sharded phase tells it with the shard named, as its report will.
+    relay.tellStop(control?.ownStopReason() ?? message.stopped);
+    return;
+  }
+  control?.noteFailure(message.lastFailure);
+  relay.slice(message.sliceIndex, message.progress);
+}
+
+/**
+ * Relays the messages a slice posted before its result that have not been dispatched yet: its last
+ * progress (its final totals) travels on its own port and may come after the result, which would
+ * close the port on it. A slice posts it before returning, so it is queued by then.
+ */
+function drainSliceMessages(channels: MessageChannel[], relay: ReturnType<typeof shardProgressRelay>, control?: PhaseControlFollower) {
+  for (const channel of channels) {
+    for (let queued = receiveMessageOnPort(channel.port1); queued; queued = receiveMessageOnPort(channel.port1))
+      relaySliceMessage(queued.message as SliceMessage, relay, control);
+  }
 }
 
 /** The shard's conversation loops spread over threads: slice i holds loops firstLoop .. firstLoop + concurrency - 1. */
@@ -192,6 +220,7 @@ export async function runShard(task: ShardTask, pool: Piscina, options: RunShard
       }),
     );
     // A slice's own stop, in case its message lost the race with its result (they travel on different ports).
+    drainSliceMessages(channels, relay, control);
     const sliceStop = results.find((result) => result.stopped !== null)?.stopped;
     if (sliceStop) control?.ownStop(sliceStop);
   } finally {

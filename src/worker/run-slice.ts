@@ -10,6 +10,7 @@ import type { MemorySample } from '../shared/phase-metrics';
 import { deriveSeed } from '../shared/derive-seed';
 import type { ShardProgress, ShardTask } from '../shared/shard-task';
 import type { ShardResult, StopReason } from '../shared/shard-result';
+import type { LiveTotals } from '../shared/live-totals';
 import { watchGeneratorHealth } from './generator-health';
 import { heapSnapshotDir, startHeapSnapshots } from './memory/heap-snapshots';
 import { startMemorySampler } from './memory/memory-sampler';
@@ -60,6 +61,11 @@ interface SliceStopped {
 }
 
 const PROGRESS_INTERVAL_MS = 250;
+/**
+ * Totals are taken at most this often (and at the end): encoding three histograms costs the
+ * generator thread a little, and workers send progress to Redis at most once a second anyway.
+ */
+const TOTALS_INTERVAL_MS = 1000;
 
 /** Posts the slice's progress at most every PROGRESS_INTERVAL_MS (`force`: now): done share by requests or time. */
 function progressPoster(slice: SliceTask, recorder: Recorder, stop: SliceStop): (force?: boolean) => void {
@@ -72,6 +78,7 @@ function progressPoster(slice: SliceTask, recorder: Recorder, stop: SliceStop): 
   const plannedEndMs = durationMs === undefined ? undefined : startAtMs + warmupMs + durationMs;
   let lastProgressMs = 0;
   let failureTold = false;
+  let totals: LiveTotals | undefined;
   return (force = false) => {
     const now = Date.now();
     // The slice's first failure goes out at once: a phase-wide stop reason quotes a failure.
@@ -83,6 +90,7 @@ function progressPoster(slice: SliceTask, recorder: Recorder, stop: SliceStop): 
     const byRequests = plannedRequests ? (completed + errors) / plannedRequests : 0;
     const byTime = plannedEndMs ? (now - startAtMs) / (plannedEndMs - startAtMs) : 0;
     const fraction = Math.min(1, Math.max(byRequests, byTime));
+    if (force || !totals || now - totals.atMs >= TOTALS_INTERVAL_MS) totals = recorder.totals();
     const message: SliceProgress = {
       type: 'progress',
       sliceIndex: slice.sliceIndex,
@@ -95,6 +103,7 @@ function progressPoster(slice: SliceTask, recorder: Recorder, stop: SliceStop): 
         errors,
         fraction,
         recent: recorder.recentWindows(),
+        totals,
       },
     };
     slice.progressPort.postMessage(message);

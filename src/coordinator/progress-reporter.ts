@@ -7,7 +7,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { RunProgress } from './distributed/watch-run';
-import type { LiveCriteria } from './metrics/live-criteria';
+import { describeLiveCriteria, type LiveCriteria } from './metrics/live-criteria';
 import { liveWindowOf, type LiveWindow } from './metrics/live-window';
 import type { RunEvent } from './run-events';
 import type { StopReason } from '../shared/shard-result';
@@ -39,21 +39,9 @@ function windowText(window: LiveWindow | null): string {
   return `${window.requestsPerSecond.toFixed(1)} req/s${latency}`;
 }
 
-/**
- * "criteria so far: 2 holding, 1 at the end, 1 broken: latency.e2e.p95 612.0 ms is not < 500.0 ms
- * (over by 112.0 ms)": provisional, on the windows every shard has closed; broken ones named last.
- */
+/** " | criteria so far: 2 holding, 1 at the end, 1 broken: ..." (`describeLiveCriteria`): provisional, on every shard's latest totals. */
 function criteriaText(live: LiveCriteria | null | undefined): string {
-  if (!live) return '';
-  const count = (state: string) => live.criteria.filter((criterion) => criterion.state === state).length;
-  const broken = live.criteria.filter((criterion) => criterion.state === 'broken');
-  const parts = [
-    count('holding') > 0 ? `${count('holding')} holding` : '',
-    count('waiting') > 0 ? `${count('waiting')} without data yet` : '',
-    count('at-end') > 0 ? `${count('at-end')} at the end` : '',
-    broken.length > 0 ? `${broken.length} broken: ${broken.map((criterion) => `${criterion.metric} ${criterion.verdict}`).join('; ')}` : '',
-  ].filter((part) => part !== '');
-  return ` | criteria so far: ${parts.join(', ')}`;
+  return live ? ` | criteria so far: ${describeLiveCriteria(live)}` : '';
 }
 
 const stopText = (stop: StopReason) => `stopping: ${stop.reason}`;

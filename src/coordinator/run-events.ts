@@ -22,7 +22,7 @@ export type RunEvent =
       fraction: number;
       /** The latest window all shards have closed: its throughput and latency. */
       window: LiveWindow | null;
-      /** The phase's criteria judged so far on the windows all shards have closed; null when it has none. */
+      /** The phase's criteria judged so far on its shards' latest totals (`judgeLive`); null when it has none. */
       criteria: LiveCriteria | null;
       /** Why the phase is stopping early, as soon as a shard knows; null while it runs its course. */
       stopped: StopReason | null;

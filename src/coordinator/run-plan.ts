@@ -14,9 +14,10 @@ import { newRunId } from '../shared/queue-layout';
 import { mockOf } from '../shared/target-schema';
 import type { PhaseReport, RunReport } from '../shared/run-report';
 import { mergeShardResults, type ShardResult } from '../shared/shard-result';
+import type { LiveTotals } from '../shared/live-totals';
 import { sumProgress, type ShardExecutor, type ShardProgress } from '../shared/shard-task';
 import { buildPhaseReport, buildRunReport, type PhaseOutcomeInput } from './reports/build-run-report';
-import { followLiveCriteria } from './metrics/live-criteria';
+import { judgeLive, type LiveCriteria } from './metrics/live-criteria';
 import { liveWindow } from './metrics/live-window';
 import { resolveTarget } from './resolve-target';
 import type { RunEvent } from './run-events';
@@ -56,11 +57,15 @@ export async function runPlan(loaded: LoadedPlan, options: RunPlanOptions): Prom
       emit({ type: 'phase-start', phaseIndex, name: phase.name, scenario: phase.scenario, shards: phase.shards, plannedMs });
       const tasks = shardTasks(loaded, phaseIndex, target, runId, options.tasks);
       const progress = new Map<number, ShardProgress>();
-      const liveCriteria = followLiveCriteria(phase.criteria);
+      let judged: { totals: Array<LiveTotals | undefined>; criteria: LiveCriteria | null } | undefined;
       const onProgress = (shard: ShardProgress) => {
         progress.set(shard.shardIndex, shard);
         const { completed, errors, fraction, recent, stopped } = sumProgress([...progress.values()], tasks.length);
-        const criteria = liveCriteria.update(tasks.map((_, shardIndex) => progress.get(shardIndex)?.recent));
+        const totals = tasks.map((_, shardIndex) => progress.get(shardIndex)?.totals);
+        // Judged again only when a shard brought new totals (about once a second), not at every report.
+        if (!judged || totals.some((shardTotals, index) => shardTotals !== judged?.totals[index]))
+          judged = { totals, criteria: judgeLive(phase.criteria, totals) };
+        const { criteria } = judged;
         emit({ type: 'progress', phaseIndex, completed, errors, fraction, window: liveWindow(recent), criteria, stopped: stopped ?? null });
       };
       // A new period: what the mock measured before this phase is not this phase's.

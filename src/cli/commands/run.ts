@@ -191,7 +191,7 @@ async function runDistributed(
   history: RunHistory,
 ): Promise<number> {
   // BullMQ and its Redis client load only for distributed runs.
-  const [{ submitRun, watchRun, fetchPhaseResults, followRunCriteria, WATCH_REDIS_DOWN_TIMEOUT_MS }, { ensureRedisReachable }] =
+  const [{ submitRun, watchRun, fetchPhaseResults, addLiveCriteria, WATCH_REDIS_DOWN_TIMEOUT_MS }, { ensureRedisReachable }] =
     await Promise.all([import('../../coordinator/distributed/index.js'), import('../../shared/redis-connection.js')]);
   const { plan, source } = loaded;
   const mockConfig = mockOf(plan.target);
@@ -218,12 +218,11 @@ async function runDistributed(
     });
     console.log(`run ${runId} submitted to ${redactRedisUrl(redisUrl)} (${workers} worker${workers === 1 ? '' : 's'} listening)`);
     if (options.detach) return EXIT.passed;
-    const withCriteria = followRunCriteria(plan.phases);
     const report = await watchRun({
       redisUrl,
       prefix: options.prefix,
       runId,
-      onProgress: (polled) => progress.onRunProgress(withCriteria(polled)),
+      onProgress: (polled) => progress.onRunProgress(addLiveCriteria(plan.phases, polled)),
       // A run being followed survives a Redis restart: wait at least a minute, or --redis-timeout if longer.
       redisDownTimeoutMs: Math.max(WATCH_REDIS_DOWN_TIMEOUT_MS, options.redisTimeout),
     });

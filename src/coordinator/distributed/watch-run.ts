@@ -20,6 +20,7 @@ import {
   shardJobId,
 } from '../../shared/queue-layout';
 import { connectRedis, disconnectRedis, reportRedisErrors } from '../../shared/redis-connection';
+import { totalsOfResult, type LiveTotals } from '../../shared/live-totals';
 import type { RecentWindows } from '../../shared/window-series';
 import type { RunReport } from '../../shared/run-report';
 import type { ShardResult, StopReason } from '../../shared/shard-result';
@@ -41,10 +42,12 @@ export interface RunProgress {
       /** The worker process running it or that ran it, once one has reported. */
       worker?: string;
       recent?: RecentWindows;
+      /** Everything it has measured so far: a running shard's latest report's, a done shard's result's. */
+      totals?: LiveTotals;
       /** Why it stopped (or is stopping) before its planned end, once it has said. */
       stopped?: StopReason;
     }>;
-    /** Its criteria judged so far on the windows every shard has closed, when a follower adds them (`followRunCriteria`). */
+    /** Its criteria judged so far on its shards' totals, when a follower adds them (`addLiveCriteria`). */
     criteria?: LiveCriteria;
   }>;
 }
@@ -78,6 +81,7 @@ type ShardProgressValue = {
   fraction?: number;
   worker?: string;
   recent?: RecentWindows;
+  totals?: unknown;
   stopped?: unknown;
 };
 
@@ -85,6 +89,26 @@ type ShardProgressValue = {
 function stopOf(value: unknown): StopReason | undefined {
   const stop = value as Partial<StopReason> | null | undefined;
   return typeof stop?.reason === 'string' && typeof stop.atMs === 'number' ? { reason: stop.reason, atMs: stop.atMs } : undefined;
+}
+
+/** Totals as a shard wrote them in its progress (another version may have written them): only well-formed ones. */
+function totalsOf(value: unknown): LiveTotals | undefined {
+  const totals = value as Partial<LiveTotals> | null | undefined;
+  const histograms = totals?.histograms;
+  const numbers = [totals?.atMs, totals?.ok, totals?.errors, totals?.outputTokens, totals?.inFlightMs];
+  if (!histograms || numbers.some((number) => typeof number !== 'number')) return undefined;
+  if ([histograms.e2eUs, histograms.ttftUs, histograms.itlUs].some((encoded) => typeof encoded !== 'string')) return undefined;
+  return totals as LiveTotals;
+}
+
+/**
+ * Totals of the attempt running now: a retried shard's job keeps its earlier attempt's progress
+ * until the new attempt reports, and those were taken before that attempt ended, so before the new
+ * one was taken (`processedOn`). `processedOn` is on the taking worker's clock and totals on the
+ * run's: clocks apart by more than the gap (a lock's duration for a dead worker) would misjudge.
+ */
+function thisAttempts(totals: LiveTotals | undefined, job: Job | undefined): LiveTotals | undefined {
+  return totals && (job?.processedOn === undefined || totals.atMs >= job.processedOn) ? totals : undefined;
 }
 
 type ShardState = RunProgress['phases'][number]['shards'][number];
@@ -117,6 +141,7 @@ async function readShardNow(shards: Queue, id: string): Promise<ShardState> {
   const result = state === 'completed' ? (job?.returnvalue as ShardResult | null | undefined) : undefined;
   const final = result?.requests ? { completed: result.requests.ok, errors: result.requests.errors, fraction: 1 } : undefined;
   const stopped = result ? stopOf(result.stopped) : stopOf(progress.stopped);
+  const totals = result?.requests ? totalsOfResult(result) : state === 'active' ? thisAttempts(totalsOf(progress.totals), job) : undefined;
   return {
     state: job ? state : 'pending',
     completed: final?.completed ?? progress.completed ?? 0,
@@ -126,6 +151,7 @@ async function readShardNow(shards: Queue, id: string): Promise<ShardState> {
     ...(progress.worker !== undefined ? { worker: progress.worker } : {}),
     // Windows a running shard closed last: what live views draw (a finished shard's are in its result).
     ...(progress.recent && state === 'active' ? { recent: progress.recent } : {}),
+    ...(totals ? { totals } : {}),
     ...(stopped ? { stopped } : {}),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The script of a running run's page: polls the run's live.json, shows where the run is, each
- * phase's and shard's progress and the latest window of the phase running now, draws that phase's
- * windows as they come (throughput, errors and latency over time, with uPlot), and loads the page
+ * phase's and shard's progress, the criteria judged so far and the latest window of the phase
+ * running now, draws that phase's windows as they come (throughput, errors and latency over time,
+ * with uPlot), and loads the page
  * again once, when the run has ended, so that it settles on the final report.
  *
  * It runs in the browser, inlined with `followRun.toString()` (as report.html's `drawCharts` is), so
@@ -133,6 +134,37 @@ export function followRun(win: LiveWindow, config: FollowRunConfig): void {
     return [head, ...shards];
   }
 
+  /** A criterion's state in words, as the CLI's "criteria so far" line counts them. */
+  function criterionState(state: string): string {
+    if (state === 'waiting') return 'without data yet';
+    if (state === 'at-end') return 'judged at the end';
+    return state;
+  }
+
+  function renderCriteria(phase: LivePhase | undefined): void {
+    const title = byId('live-criteria-title');
+    const words = byId('live-criteria-words');
+    const live = phase?.criteria;
+    if (!phase || !live) {
+      title.textContent = 'Criteria so far';
+      words.textContent = phase ? `Phase ${phase.phaseIndex + 1} (${phase.name}) has no criteria.` : 'No phase is running.';
+      byId('live-criteria').replaceChildren();
+      return;
+    }
+    title.textContent = `Phase ${phase.phaseIndex + 1} (${phase.name}): criteria so far, over ${seconds(live.measuredMs)} measured`;
+    // Provisional: a criterion holding so far may still break; the report judges the whole phase.
+    words.textContent = `${live.words} (provisional: the report judges the whole phase).`;
+    byId('live-criteria').replaceChildren(
+      ...live.criteria.map((criterion) =>
+        row(criterion.state === 'broken' ? 'criterion broken' : 'criterion', [
+          node('td', `${criterion.metric} ${criterion.text}`),
+          node('td', criterionState(criterion.state), criterion.state === 'broken' ? 'fail' : criterion.state === 'holding' ? 'pass' : ''),
+          node('td', criterion.verdict ?? ''),
+        ]),
+      ),
+    );
+  }
+
   function stat(label: string, value: string): LiveElement {
     const box = node('div', '', 'stat');
     box.append(node('div', label, 'label'), node('div', value, 'value'));
@@ -241,6 +273,7 @@ export function followRun(win: LiveWindow, config: FollowRunConfig): void {
     byId('live-state').textContent = live.words;
     byId('live-phases').replaceChildren(...live.phases.flatMap(phaseRows));
     const current = live.phases.find((phase) => phase.current);
+    renderCriteria(current);
     updateCharts(current);
     renderLatest(current);
   }

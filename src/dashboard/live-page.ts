@@ -1,8 +1,8 @@
 /**
  * The page of a run in progress: where it is in words (readable without script), and the
  * elements `followRun` fills and keeps current from live.json without reloading: each phase's and
- * shard's progress, the latest window of the phase running now, and that phase's windows drawn over
- * time. Its scripts and styles (uPlot inlined from node_modules, the data, `followRun`) carry the
+ * shard's progress, the criteria of the phase running now judged so far, its latest window, and its
+ * windows drawn over time. Its scripts and styles (uPlot inlined from node_modules, the data, `followRun`) carry the
  * answer's nonce; it is served under `setScriptPagePolicy(..., { connect: 'self' })`.
  */
 import { jsonForScript } from '../coordinator/reports/html/html-escape';
@@ -60,6 +60,10 @@ export function renderLivePage(live: LiveRun, nonce: string): string {
 <h2>Phases and shards</h2>
 <table><thead><tr><th>phase / shard</th><th>state</th><th>progress</th><th>ok</th><th>errors</th><th>attempts</th></tr></thead>
 <tbody id="live-phases"></tbody></table>
+<h2 id="live-criteria-title">Criteria so far</h2>
+<p id="live-criteria-words"></p>
+<table><thead><tr><th>criterion</th><th>so far</th><th>judged</th></tr></thead>
+<tbody id="live-criteria"></tbody></table>
 <h2 id="live-latest-title">Latest window</h2>
 <div class="stats" id="live-latest"></div>
 <h2 id="live-charts-title">Over time</h2>

@@ -1,10 +1,15 @@
 /**
- * What `/runs/:id/live.json` answers: where a run is, each phase's and shard's progress, and the
- * latest closed windows of the phase running now, from what the workers already put in Redis
- * (their shard jobs' progress). The live page polls it; it reads like the report, in words and
- * numbers, never in BullMQ's state names.
+ * What `/runs/:id/live.json` answers: where a run is, each phase's and shard's progress, the
+ * latest closed windows of the phase running now and its criteria judged so far, from what the
+ * workers already put in Redis (their shard jobs' progress and results). Each answer is read afresh:
+ * a page opened mid-phase judges what one open from the start does. The live page polls it; it
+ * reads like the report, in words and numbers, never in BullMQ's state names.
  */
+import { addLiveCriteria } from '../coordinator/distributed/add-live-criteria';
 import type { RunProgress } from '../coordinator/distributed/watch-run';
+import { describeLiveCriteria, type LiveCriteria } from '../coordinator/metrics/live-criteria';
+import type { Criterion } from '../shared/criteria';
+import { validatePlan } from '../shared/parse-plan';
 import type { FoundRun } from './find-run';
 import { livePoints, type LivePoint } from './live-points';
 
@@ -48,6 +53,11 @@ export interface LivePhase {
   windows: LivePoint[];
   /** Why it stopped, or is stopping, before its planned end, as soon as a shard has said; null otherwise. */
   stopping: string | null;
+  /**
+   * The current phase's criteria judged so far on its shards' totals (`judgeLive`), with the words
+   * `grym-perf run` prints after "criteria so far:"; null for other phases and a phase without criteria.
+   */
+  criteria: (LiveCriteria & { words: string }) | null;
 }
 
 export interface LiveRun {
@@ -111,6 +121,7 @@ function firstStop(shards: ProgressPhase['shards']): string | null {
 
 function livePhase(phase: ProgressPhase, current: ProgressPhase | undefined): LivePhase {
   const isCurrent = current?.phaseIndex === phase.phaseIndex;
+  const criteria = isCurrent && phase.criteria ? { ...phase.criteria, words: describeLiveCriteria(phase.criteria) } : null;
   const shards = phase.shards.map(liveShard);
   return {
     phaseIndex: phase.phaseIndex,
@@ -124,14 +135,26 @@ function livePhase(phase: ProgressPhase, current: ProgressPhase | undefined): Li
     shards,
     windows: isCurrent ? livePoints(phase.shards) : [],
     stopping: firstStop(phase.shards),
+    criteria,
   };
+}
+
+/** Each phase's criteria, from the plan the run was submitted with (none when it no longer validates: another version's). */
+function planCriteria(run: FoundRun): Array<{ criteria: readonly Criterion[] }> {
+  try {
+    return validatePlan((run.job.data as { planInput?: unknown }).planInput).phases;
+  } catch {
+    return [];
+  }
 }
 
 /** The live view of a run found in Redis. */
 export function liveRun(run: FoundRun): LiveRun {
-  const { progress, job } = run;
+  const { job } = run;
   // The phase the run is in: the first that has not ended (none while the report is aggregated, or after).
-  const current = run.ended ? undefined : progress.phases.find((phase) => !DONE.has(phase.state));
+  const found = run.ended ? undefined : run.progress.phases.find((phase) => !DONE.has(phase.state));
+  const progress = found ? addLiveCriteria(planCriteria(run), run.progress) : run.progress;
+  const current = found && progress.phases.find((phase) => phase.phaseIndex === found.phaseIndex);
   const submittedAt = (job.data as { submittedAt?: unknown }).submittedAt;
   return {
     runId: run.runId,

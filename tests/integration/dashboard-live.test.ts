@@ -1,16 +1,18 @@
 /**
  * The dashboard's run pages over real runs: a redis-server of the test's own, the real mock LLM, a
  * real shard worker and control worker, real HTTP and a real headless Chromium. A run of two phases
- * (the second sharded in two, 9 s of load) is opened mid-run: its page follows it without
- * reloading (progress per phase and shard, the latest window, charts that fill), then settles on
- * the final report.html, drawn under the dashboard's Content-Security-Policy. The runs list's
+ * (the second sharded in two, 9 s of load) is opened mid-run: its criteria so far are those a
+ * follower from the start judges, and its page follows it without reloading (progress per phase and
+ * shard, criteria so far, the latest window, charts that fill), then settles on the final report.html, drawn under the dashboard's Content-Security-Policy. The runs list's
  * filters are checked over this run and a failing one of another plan.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { request } from 'undici';
-import { startControlWorker, submitRun, watchRun } from '../../src/coordinator/distributed';
+import { addLiveCriteria, startControlWorker, submitRun, watchRun } from '../../src/coordinator/distributed';
+import type { RunProgress } from '../../src/coordinator/distributed/watch-run';
+import { judgeLive, type LiveCriteria } from '../../src/coordinator/metrics/live-criteria';
 import { resolveTarget } from '../../src/coordinator/resolve-target';
 import { startDashboard, type Dashboard } from '../../src/dashboard';
 import { LIVE_CHART_COLORS } from '../../src/dashboard/live-page';
@@ -18,6 +20,7 @@ import { livePoints } from '../../src/dashboard/live-points';
 import type { LiveRun } from '../../src/dashboard/live-run';
 import { startMockLlm, type MockLlmServer } from '../../src/mock-llm';
 import { readPlanInput, validatePlan, type LoadedPlan } from '../../src/shared/parse-plan';
+import type { RunReport } from '../../src/shared/run-report';
 import { mockOf } from '../../src/shared/target-schema';
 import { createHistogram, encodeHistogram } from '../../src/shared/histogram';
 import { emptyWindow, type RecentWindows, type WindowRecord } from '../../src/shared/window-series';
@@ -38,7 +41,13 @@ const MOCK = `target:
 const LIVE_PLAN = `name: live-run
 ${MOCK}phases:
   - { name: warm, scenario: requests, models: [m], load: { concurrency: 1, requests: 6 }, conversation: { maxTokens: 8 } }
-  - { name: steady, scenario: requests, models: [m], shards: 2, load: { concurrency: 4, duration: 9s }, conversation: { maxTokens: 16 } }
+  - name: steady
+    scenario: requests
+    models: [m]
+    shards: 2
+    load: { concurrency: 4, duration: 9s }
+    conversation: { maxTokens: 16 }
+    criteria: { latency.e2e.p95: "< 5s", requests.total: ">= 1", requests.errorRate: "< 5%", memory.harness.peak: "< 8GB" }
 `;
 // Its criterion cannot hold: a finished run that fails.
 const FAILING_PLAN = `name: other-plan
@@ -61,6 +70,13 @@ let secured: Dashboard;
 let browser: Browser | undefined;
 let failingRunId: string;
 let liveRunId: string;
+/** A follower of the live run from its submission, as `grym-perf run` follows it: its report, its last poll, and its judgments of the sharded phase. */
+let following: Promise<RunReport>;
+let lastPoll: RunProgress | undefined;
+const followed = new Map<string, LiveCriteria>();
+/** A judgment's key: the span it covers and the requests it counted (two readers of the same totals have the same). */
+const keyOf = (criteria: LiveCriteria) =>
+  `${criteria.measuredMs} ${criteria.criteria.find((item) => item.metric === 'requests.total')?.verdict}`;
 
 function loaded(text: string): LoadedPlan {
   const input = readPlanInput(text);
@@ -113,10 +129,23 @@ beforeAll(async () => {
       ],
     });
   }
-  ({ runId: liveRunId } = await submitRun({ redisUrl: redis.url, prefix, loaded: loaded(LIVE_PLAN), target }));
+  const livePlan = loaded(LIVE_PLAN);
+  ({ runId: liveRunId } = await submitRun({ redisUrl: redis.url, prefix, loaded: livePlan, target }));
+  following = watchRun({
+    redisUrl: redis.url,
+    prefix,
+    runId: liveRunId,
+    pollMs: 100,
+    onProgress: (polled) => {
+      lastPoll = polled;
+      const criteria = addLiveCriteria(livePlan.plan.phases, polled).phases[1]?.criteria;
+      if (criteria && criteria.measuredMs > 0) followed.set(keyOf(criteria), criteria);
+    },
+  });
 });
 
 afterAll(async () => {
+  await following?.catch(() => undefined);
   await browser?.close();
   await open?.close();
   await secured?.close();
@@ -303,6 +332,32 @@ describe('a run in progress', () => {
     expect(running.text).not.toContain(failingRunId);
   });
 
+  test("live.json's criteria so far, read first mid-phase, are those of a follower from the start, on all the phase's requests", async () => {
+    // The dashboard keeps nothing between answers: each one reads the shards' totals afresh.
+    let compared = 0;
+    for (let tries = 0; tries < 20 && compared < 2; tries++) {
+      const steady = (await live(liveRunId)).phases[1]!;
+      const criteria = steady.criteria;
+      if (steady.state !== 'running' || !criteria || criteria.measuredMs < 1500) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        continue;
+      }
+      expect(criteria.criteria.map((item) => item.state)).toEqual(['holding', 'holding', 'holding', 'at-end']);
+      expect(criteria.words).toMatch(/^3 holding, 1 at the end$/);
+      // The follower polls every 100 ms: it has seen the same totals unless they changed within one poll.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const same = followed.get(keyOf(criteria));
+      if (!same) continue;
+      expect({ measuredMs: criteria.measuredMs, criteria: criteria.criteria }).toEqual(same);
+      // Every request since the measured start: more than the latest windows the shards' reports carry.
+      const counted = Number(/^(\d+) >= 1$/.exec(criteria.criteria[1]!.verdict!)?.[1]);
+      const inWindows = steady.windows.reduce((sum, point) => sum + point.ok + point.errors, 0);
+      expect(counted).toBeGreaterThan(inWindows);
+      compared++;
+    }
+    expect(compared).toBe(2);
+  });
+
   test('live.json keeps the dashboard rules: Host check without credentials, basic auth with them, never cached', async () => {
     expect((await get(open, `/runs/${liveRunId}/live.json`, { host: 'evil.example' })).status).toBe(403);
     expect((await get(secured, `/runs/${liveRunId}/live.json`)).status).toBe(401);
@@ -352,6 +407,12 @@ browserTest('in Chromium: the running page changes without reloading, draws its 
   expect(first.phases).toMatch(/shard 2 on live-worker\s+running/);
   expect(await page.locator('#live-state').innerText()).toBe('running phase 2 of 2 (steady)');
   expect(await page.locator('#live-latest').innerText()).toMatch(/requests\/s[^]*e2e p95[^]*TTFT p95/);
+  // The criteria so far, in words, as the CLI prints them.
+  expect(await page.locator('#live-criteria-title').innerText()).toMatch(/^Phase 2 \(steady\): criteria so far, over [\d.]+ s measured$/);
+  expect(await page.locator('#live-criteria-words').innerText()).toMatch(/^3 holding, 1 at the end \(provisional/);
+  expect(await page.locator('#live-criteria').innerText()).toMatch(
+    /latency\.e2e\.p95 < 5s\s+holding\s+[\d.]+ ms < 5\.00 s[^]*memory\.harness\.peak < 8GB\s+judged at the end/,
+  );
   // Mid-run, its shards running: the picture of a live page.
   mkdirSync(ARTEFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTEFACTS, 'dashboard-live-run.png'), fullPage: true });
@@ -385,6 +446,22 @@ browserTest('in Chromium: the running page changes without reloading, draws its 
 describe('a finished run', () => {
   beforeAll(async () => {
     await watchRun({ redisUrl: redis.url, prefix, runId: liveRunId, pollMs: 100 });
+  });
+
+  test("the sharded phase judged on its shards' totals at the end gives the report's verdicts", async () => {
+    const report = await following;
+    const steady = report.phases[1]!;
+    const criteria = loaded(LIVE_PLAN).plan.phases[1]!.criteria;
+    const shards = lastPoll!.phases[1]!.shards;
+    expect(shards.map((shard) => shard.state)).toEqual(['completed', 'completed']);
+    const judged = judgeLive(
+      criteria,
+      shards.map((shard) => shard.totals),
+    )!;
+    expect(judged.measuredMs).toBe(steady.metrics.durationMs);
+    expect(judged.criteria.map((item) => item.verdict)).toEqual(
+      steady.criteria.map((item) => (item.metric.startsWith('memory.') ? null : item.verdict)),
+    );
   });
 
   test('its page is report.html under a policy that allows its own scripts and no request, with the dashboard bar', async () => {

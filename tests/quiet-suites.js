@@ -6,4 +6,5 @@ module.exports = [
   'tests/integration/history-compare.test.ts',
   'tests/integration/ci-alerts.test.ts',
   'tests/integration/load-models.test.ts',
+  'tests/integration/first-request.test.ts',
 ];

@@ -10,7 +10,7 @@ import { createWorkerPool, defaultThreads, warmWorkerPool } from './worker-pool'
 interface Prestarted {
   pool: Piscina;
   threads: number;
-  /** The threads have loaded their module (pinged, harness not warmed). */
+  /** The threads have loaded their module and touched the request path (harness not warmed). */
   warm: Promise<void>;
 }
 

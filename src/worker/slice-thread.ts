@@ -1,8 +1,11 @@
 /** Piscina entry: a thin shell over `runSlice`, so the logic stays testable without a thread. */
 import { runSlice, type SliceTask } from './run-slice';
-import { warmHarness } from './warm-harness';
+import { touchRequestPath, warmHarness } from './warm-harness';
 
-/** Loads this module and its imports; with `harness` (the default), also warms the request path. */
+/**
+ * Loads this module and its imports and runs the request path once; with `harness` (the default),
+ * also warms it to steady speed.
+ */
 interface Ping {
   type: 'ping';
   harness?: boolean;
@@ -11,7 +14,7 @@ interface Ping {
 export default async function sliceThread(task: SliceTask | Ping) {
   // A ping makes a pool warm before its first phase.
   if (task.type === 'ping') {
-    if (task.harness !== false) await warmHarness();
+    await (task.harness === false ? touchRequestPath() : warmHarness());
     return 'pong';
   }
   return runSlice(task);

@@ -31,9 +31,10 @@ export function createWorkerPool(options: { threads?: number } = {}): Piscina {
 }
 
 /**
- * Loads the thread module in every thread now, so the first phase does not pay for it; with
- * `harness`, also warms each thread's request path (`warmHarness`), so that a long-lived worker's
- * first phase starts at once. Without it, a thread warms in its first slice, when its phase needs it.
+ * Loads the thread module in every thread now and runs its request path once over a real connection
+ * (`touchRequestPath`), so the first phase pays for neither; with `harness`, also warms it to steady
+ * speed (`warmHarness`), so that a long-lived worker's first phase starts at once. Without it, a
+ * thread warms in its first slice, when its phase needs it.
  */
 export async function warmWorkerPool(pool: Piscina, threads: number, harness = true): Promise<void> {
   await Promise.all(Array.from({ length: threads }, () => pool.run({ type: 'ping', harness })));

@@ -5,7 +5,7 @@
  * (merged across shards), the errors so far and the phase's criteria judged so far; and, as soon
  * as it is known, that the phase is stopping early and why (at once, on a line of its own).
  */
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { RunProgress } from './distributed/watch-run';
 import { describeLiveCriteria, type LiveCriteria } from './metrics/live-criteria';
 import { liveWindowOf, type LiveWindow } from './metrics/live-window';
@@ -102,6 +102,8 @@ export interface ProgressReporterOptions {
 
 /** A phase's bar. It hides the cursor and turns line wrap off until stopped: every way out of a run must stop it. */
 function startBar(phase: string, stream: NodeJS.WritableStream | undefined): SingleBar {
+  // Loaded with the first bar, not at launch: runs without a terminal (CI, scripts) never draw one.
+  const { SingleBar } = require('cli-progress') as typeof import('cli-progress');
   const bar = new SingleBar(
     { format: `  ${phase} [{bar}] {percentage}% | {details}`, hideCursor: true, clearOnComplete: true, ...(stream ? { stream } : {}) },
     undefined,

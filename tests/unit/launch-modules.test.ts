@@ -31,7 +31,7 @@ describe('modules on the launch path', () => {
     expect(loads(modules, /^node_modules\/hdr-histogram-js\/dist\/(index|wasm\/|HistogramLogWriter|encoding)/)).toEqual([]);
   });
 
-  test('the run command loads no other command, neither the mock nor the report writers, nor the distributed mode', () => {
+  test('the run command loads no other command, neither the mock nor the report writers, the distributed mode nor the progress bar', () => {
     const modules = modulesLoadedBy('src/cli/commands/run.ts');
     expect(loads(modules, /^src\/coordinator\/load-plan\.ts$/)).toHaveLength(1);
     expect(loads(modules, /^src\/cli\/commands\/(?!run\.ts)/)).toEqual([]);
@@ -39,7 +39,7 @@ describe('modules on the launch path', () => {
     expect(
       loads(modules, /^src\/(mock-llm|dashboard)\/|^src\/coordinator\/(reports\/(?!build-run-report)|distributed|statistics|trend)/),
     ).toEqual([]);
-    expect(loads(modules, /^node_modules\/(bullmq|ioredis|express|@bull-board|xmlbuilder2|undici)\//)).toEqual([]);
+    expect(loads(modules, /^node_modules\/(bullmq|ioredis|express|@bull-board|xmlbuilder2|undici|cli-progress)\//)).toEqual([]);
   });
 
   test('the program loads no command until it is told which one', () => {

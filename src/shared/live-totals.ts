@@ -28,20 +28,25 @@ export interface LiveTotals {
 
 const encodeOrEmpty = (histogram: Histogram) => (histogram.totalCount === 0 ? '' : encodeHistogram(histogram));
 
-/** Totals of a recorder's figures as they stand at `atMs`: its counters, and its live histograms encoded. */
-export function takeTotals(
-  atMs: number,
-  result: Pick<ShardResult, 'firstStartMs' | 'lastEndMs' | 'requests' | 'tokens' | 'concurrency'>,
-  histograms: Record<LiveHistogramName, Histogram>,
-): LiveTotals {
+type ResultCounts = Pick<ShardResult, 'firstStartMs' | 'lastEndMs' | 'requests' | 'tokens' | 'concurrency'>;
+
+/** The totals' figures that a result (or a recorder's counters) holds as they are. */
+function countsOf(result: ResultCounts): Omit<LiveTotals, 'atMs' | 'histograms'> {
   return {
-    atMs,
     ok: result.requests.ok,
     errors: result.requests.errors,
     outputTokens: result.tokens.output,
     inFlightMs: result.concurrency.inFlightIntegralMs,
     firstStartMs: result.firstStartMs,
     lastEndMs: result.lastEndMs,
+  };
+}
+
+/** Totals of a recorder's figures as they stand at `atMs`: its counters, and its live histograms encoded. */
+export function takeTotals(atMs: number, result: ResultCounts, histograms: Record<LiveHistogramName, Histogram>): LiveTotals {
+  return {
+    atMs,
+    ...countsOf(result),
     histograms: {
       e2eUs: encodeOrEmpty(histograms.e2eUs),
       ttftUs: encodeOrEmpty(histograms.ttftUs),
@@ -54,12 +59,7 @@ export function takeTotals(
 export function totalsOfResult(result: ShardResult, atMs = result.lastEndMs ?? 0): LiveTotals {
   return {
     atMs,
-    ok: result.requests.ok,
-    errors: result.requests.errors,
-    outputTokens: result.tokens.output,
-    inFlightMs: result.concurrency.inFlightIntegralMs,
-    firstStartMs: result.firstStartMs,
-    lastEndMs: result.lastEndMs,
+    ...countsOf(result),
     histograms: { e2eUs: result.histograms.e2eUs, ttftUs: result.histograms.ttftUs, itlUs: result.histograms.itlUs },
   };
 }

@@ -66,6 +66,11 @@ export function barrierKeys(layout: QueueLayout, runId: string, phaseIndex: numb
   return { arrived: `${base}:arrived`, start: `${base}:start` };
 }
 
+/** The channel on which the start barriers of all runs under `layout` announce their phases' starts. */
+export function barrierChannel(layout: QueueLayout): string {
+  return `${layout.prefix}:barrier-starts`;
+}
+
 /**
  * The control keys of one sharded phase: a hash of each shard's latest abort tally (field
  * `s<index>`), read by the phase's guard, and the phase's stop (a `StopReason` as JSON, set once),

@@ -24,6 +24,7 @@ import type { ShardProgress, ShardTask } from '../../shared/shard-task';
 import type { ShardResult } from '../../shared/shard-result';
 import { runShard } from '../run-shard';
 import { createWorkerPool, defaultThreads, warmWorkerPool } from '../worker-pool';
+import { subscribeBarrierChannel, type BarrierChannel } from './barrier-channel';
 import { redisPhaseControl } from './redis-phase-control';
 import { waitAtStartBarrier } from './start-barrier';
 import { defaultWorkerName } from './worker-name';
@@ -102,6 +103,8 @@ interface ShardContext {
   slicesPerShard: number;
   /** For the start barrier and the phase's control: small commands that must not wait behind BullMQ's. */
   phaseRedis: Redis;
+  /** The worker's subscription to the barrier channel, where its waiting shards hear their phase's start. */
+  barrierChannel: BarrierChannel;
   log: (line: string) => void;
   metrics: ShardMetricsFeed | undefined;
 }
@@ -111,7 +114,7 @@ async function runAdmitted(context: ShardContext, job: Job, signal: AbortSignal 
   const { name, log } = context;
   const { task, barrierTimeoutMs } = await admittedTask(job, context.policy, name);
   log(`shard ${job.id}: attempt ${job.attemptsStarted}, waiting at the start barrier`);
-  const { startAtMs, clockOffsetMs, roundTripMs } = await waitAtStartBarrier(context.phaseRedis, {
+  const { startAtMs, clockOffsetMs, roundTripMs } = await waitAtStartBarrier(context.phaseRedis, context.barrierChannel, {
     layout: context.layout,
     runId: task.runId,
     phaseIndex: task.phaseIndex,
@@ -225,9 +228,11 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   const pool = createWorkerPool({ threads });
   // Load the thread module now, so that a shard's start barrier is not followed by a cold start.
   await warmWorkerPool(pool, threads);
-  // Both connections share `log`: an outage is said once, and once more when Redis is back.
+  // The connections share `log`: an outage is said once, and once more when Redis is back.
   const connection = connectRedis(options.redisUrl, `grym-worker-${name}`, { log });
   const phaseRedis = connectRedis(options.redisUrl, `grym-worker-${name}-phase`, { log });
+  // Subscribed once for the worker's life: a shard that waits at the barrier opens and subscribes nothing.
+  const barrierChannel = subscribeBarrierChannel(connectRedis(options.redisUrl, `grym-worker-${name}-barrier`, { log }), layout);
   const lockDuration = options.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS;
   const context: ShardContext = {
     layout,
@@ -236,6 +241,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
     pool,
     slicesPerShard,
     phaseRedis,
+    barrierChannel,
     log,
     metrics: options.metrics,
   };
@@ -251,8 +257,11 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   });
   worker.on('failed', (job, error) => log(`shard ${job?.id ?? '?'} failed: ${toErrorPayload(error).message}`));
   reportRedisErrors(worker, options.redisUrl, log, 'worker error');
-  await worker.waitUntilReady();
-  return { name, close: closer(worker, running, [() => pool.destroy(), () => phaseRedis.quit(), () => connection.quit()]) };
+  await Promise.all([worker.waitUntilReady(), barrierChannel.ready]);
+  return {
+    name,
+    close: closer(worker, running, [() => pool.destroy(), () => barrierChannel.close(), () => phaseRedis.quit(), () => connection.quit()]),
+  };
 }
 
 /** Waits for `promise`, or `ms` at most: a stop must not hang on a shard that does not let go. */

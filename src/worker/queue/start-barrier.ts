@@ -42,9 +42,9 @@ const KEY_TTL_SECONDS = 24 * 3600;
  * Hearing it, measured on a shared 2-core machine (load average 4-5), 2 shards per process, from
  * the start being set to each waiting shard knowing it: 8 shards (6 rounds) median 7 ms, max 22 ms;
  * 16 shards (8 rounds) median 11 ms, max 43 ms. The set-up after it is what needs the rest: in the
- * many-workers test (16 shards over 8 workers, load average 9-14), the shards' first requests came
- * 33-48 ms after the start at most with 150 or 200 ms (2 runs each), but 60-241 ms with 100 ms
- * (4 runs), the latest shards' threads not ready in time. Polling every 20 ms needed 200.
+ * many-workers test (16 shards over 8 workers, load average 2-14), the latest shard's first request
+ * came 60-241 ms after the start with 100 ms (4 runs), 33-109 ms with 150 ms (3 runs), 40-48 ms
+ * with 200 ms (2 runs). Polling every 20 ms needed 200.
  */
 export const START_LEAD_MS = 150;
 /** A lone shard only needs its own threads to have the task. */

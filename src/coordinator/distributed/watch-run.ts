@@ -83,6 +83,8 @@ type ShardProgressValue = {
   recent?: RecentWindows;
   totals?: unknown;
   stopped?: unknown;
+  /** The attempt that wrote it (`attemptsStarted` of the job then). */
+  attempt?: number;
 };
 
 /** A stop as a shard wrote it in its progress or result (another version may have written it): only a well-formed one. */
@@ -103,12 +105,10 @@ function totalsOf(value: unknown): LiveTotals | undefined {
 
 /**
  * Totals of the attempt running now: a retried shard's job keeps its earlier attempt's progress
- * until the new attempt reports, and those were taken before that attempt ended, so before the new
- * one was taken (`processedOn`). `processedOn` is on the taking worker's clock and totals on the
- * run's: clocks apart by more than the gap (a lock's duration for a dead worker) would misjudge.
+ * until the new attempt reports, so totals count only when the progress says it is this attempt's.
  */
-function thisAttempts(totals: LiveTotals | undefined, job: Job | undefined): LiveTotals | undefined {
-  return totals && (job?.processedOn === undefined || totals.atMs >= job.processedOn) ? totals : undefined;
+function thisAttempts(totals: LiveTotals | undefined, progress: ShardProgressValue, job: Job | undefined): LiveTotals | undefined {
+  return totals && job && progress.attempt === job.attemptsStarted ? totals : undefined;
 }
 
 type ShardState = RunProgress['phases'][number]['shards'][number];
@@ -141,7 +141,11 @@ async function readShardNow(shards: Queue, id: string): Promise<ShardState> {
   const result = state === 'completed' ? (job?.returnvalue as ShardResult | null | undefined) : undefined;
   const final = result?.requests ? { completed: result.requests.ok, errors: result.requests.errors, fraction: 1 } : undefined;
   const stopped = result ? stopOf(result.stopped) : stopOf(progress.stopped);
-  const totals = result?.requests ? totalsOfResult(result) : state === 'active' ? thisAttempts(totalsOf(progress.totals), job) : undefined;
+  const totals = result?.requests
+    ? totalsOfResult(result)
+    : state === 'active'
+      ? thisAttempts(totalsOf(progress.totals), progress, job)
+      : undefined;
   return {
     state: job ? state : 'pending',
     completed: final?.completed ?? progress.completed ?? 0,

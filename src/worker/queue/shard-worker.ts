@@ -71,7 +71,8 @@ function throttledProgress(job: Job, workerName: string): (progress: ShardProgre
     if (!newStop && now - lastProgressMs < PROGRESS_INTERVAL_MS) return;
     lastProgressMs = now;
     stopSent ||= newStop;
-    void job.updateProgress({ ...progress, worker: workerName, heartbeatAt: now }).catch(() => undefined);
+    // The attempt: a retried job keeps the earlier attempt's progress until this one reports.
+    void job.updateProgress({ ...progress, worker: workerName, heartbeatAt: now, attempt: job.attemptsStarted }).catch(() => undefined);
   };
 }
 

@@ -153,7 +153,10 @@ async function runStoppableSlice(slice: SliceTask, stop: SliceStop): Promise<Sha
     slice: slice.sliceIndex,
     requestLog,
   });
-  const health = watchGeneratorHealth(recorder, phase.stability.windowMs);
+  const health = watchGeneratorHealth(recorder, phase.stability.windowMs, {
+    fromEpochMs: measureFromEpochMs,
+    untilEpochMs: measureUntilEpochMs,
+  });
   const heap = startMemorySampler(() => process.memoryUsage().heapUsed, { intervalMs: phase.memory.intervalMs, originEpochMs: startAtMs });
   const targetPerCycle: MemorySample[] = [];
   const postProgress = progressPoster(slice, recorder, stop);

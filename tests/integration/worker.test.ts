@@ -139,15 +139,20 @@ describe('OpenAI target', () => {
 
 describe('scenarios in real threads', () => {
   test('requests: concurrency is held at N (closed loop), and TTFT / e2e medians match the mock within a few ms', async () => {
+    mock.takeLateness();
     const { results, metrics } = await runPhase('held');
+    // How late the mock sent first tokens by its own clock: a busy machine stalls the mock, which
+    // serves from this process, and the harness then rightly measures that too. The bounds allow
+    // the harness 8 ms (TTFT) and 10 ms (e2e) beyond it.
+    const lateMs = mock.takeLateness()?.p50 ?? 0;
     expect(results[0]!.shards[0]!.threads).toBe(2);
     expect(metrics.concurrency.peak).toBe(6);
     expect(metrics.concurrency.mean).toBeGreaterThan(5.5);
     // ttft 50 ms; e2e = 50 + 10 tokens / 100 per s = 150 ms.
     expect(metrics.latency.ttft!.p50).toBeGreaterThanOrEqual(49.5);
-    expect(metrics.latency.ttft!.p50).toBeLessThan(58);
+    expect(metrics.latency.ttft!.p50).toBeLessThan(58 + lateMs);
     expect(metrics.latency.e2e!.p50).toBeGreaterThanOrEqual(149.5);
-    expect(metrics.latency.e2e!.p50).toBeLessThan(160);
+    expect(metrics.latency.e2e!.p50).toBeLessThan(160 + lateMs);
     expect(metrics.latency.itl!.p50).toBeGreaterThan(9);
     expect(metrics.latency.itl!.p50).toBeLessThan(11.5);
     expect(metrics.tokens.source).toBe('server');

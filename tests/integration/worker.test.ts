@@ -147,7 +147,8 @@ describe('scenarios in real threads', () => {
     const lateMs = mock.takeLateness()?.p50 ?? 0;
     expect(results[0]!.shards[0]!.threads).toBe(2);
     expect(metrics.concurrency.peak).toBe(6);
-    expect(metrics.concurrency.mean).toBeGreaterThan(5.5);
+    // Six loops, each idle only between a reply and its next turn; one lost loop would leave 5 at most.
+    expect(metrics.concurrency.mean).toBeGreaterThan(5.2);
     // ttft 50 ms; e2e = 50 + 10 tokens / 100 per s = 150 ms.
     expect(metrics.latency.ttft!.p50).toBeGreaterThanOrEqual(49.5);
     expect(metrics.latency.ttft!.p50).toBeLessThan(58 + lateMs);

@@ -215,13 +215,12 @@ test('a worker killed with SIGKILL mid-shard: the shard runs again elsewhere, th
   const servedBefore = await mockServed();
   const run = spawnCli(['run', plan, '--redis', redis.url, '--prefix', prefix, '--out', out]);
   started.push(run);
-  // Once the doomed worker holds the shard, a rescuer gets ready (it cannot take a locked job).
-  await untilServed(servedBefore, 2);
-  const rescuer = startWorker(prefix, 'rescuer', ['--lock-duration', '2s']);
-  await rescuer.waitFor(/ready on/);
-  // Killed mid-shard: once the mock has served a few of its 30 requests.
+  // Killed mid-shard: once the mock has served a few of its 30 requests. The rescuer starts only
+  // then: started before, a worker slow to get ready on a busy machine let the doomed one finish.
   await untilServed(servedBefore, 6);
   doomed.kill('SIGKILL');
+  const rescuer = startWorker(prefix, 'rescuer', ['--lock-duration', '2s']);
+  await rescuer.waitFor(/ready on/);
   expect(await run.exited).toBe(0);
   const report = readReport(out);
   expect(report.phases[0]!.shards).toEqual([expect.objectContaining({ worker: 'rescuer', attempts: 2 })]);

@@ -159,19 +159,23 @@ describe('connections', () => {
     const pool = new Pool(mock.url, { connections: 4, pipelining: 1, keepAliveTimeout: 30_000 });
     let answered = 0;
     const failures: string[] = [];
-    await Promise.all(
-      Array.from({ length: 4 }, async (_, loop) => {
-        for (let index = 0; index < 50; index++) {
-          try {
-            const body = JSON.stringify(chatBody('m', `loop ${loop} request ${index}`, { stream: true }));
-            await (await pool.request({ path: '/v1/chat/completions', method: 'POST', body })).body.text();
-            answered++;
-          } catch (error) {
-            failures.push(`${(error as { code?: string }).code}`);
+    // Rounds of 200 until the race is lost once (5 at most): on a machine loaded by other suites the
+    // client's next write can come after the close for a whole round (seen once: 0 of 200).
+    for (let round = 0; round < 5 && failures.length === 0; round++) {
+      await Promise.all(
+        Array.from({ length: 4 }, async (_, loop) => {
+          for (let index = 0; index < 50; index++) {
+            try {
+              const body = JSON.stringify(chatBody('m', `round ${round} loop ${loop} request ${index}`, { stream: true }));
+              await (await pool.request({ path: '/v1/chat/completions', method: 'POST', body })).body.text();
+              answered++;
+            } catch (error) {
+              failures.push(`${(error as { code?: string }).code}`);
+            }
           }
-        }
-      }),
-    );
+        }),
+      );
+    }
     await pool.close();
     // In one process the client writes its next request within microseconds of the last chunk, well inside the 1 ms
     // before the close (llama.cpp: 2-40 % of requests failed so); the mock measured 37-40 % over 400 requests.

@@ -41,12 +41,7 @@ beforeAll(async () => {
     phases: [{ name: 'load', scenario: 'requests', models: ['m'], load: { requests: 1 } }],
   };
   writeFileSync(planFile, stringify(plan));
-  // A usage error exits as soon as the program has loaded: the floor of every case below. An
-  // unknown command loads every command (to suggest one), as heavy as the heaviest case's own.
-  const startedAt = Date.now();
-  const usage = await runCli(['no-such-command'], { env });
-  expect(usage.code).toBe(2);
-  startupMs = Date.now() - startedAt;
+  startupMs = await measureStartupMs();
   defaultTimeoutCase = timedCli(COMMANDS.report!(closedPortUrl()), 60_000);
 });
 
@@ -54,6 +49,26 @@ afterAll(async () => {
   for (const child of started) child.kill('SIGKILL');
   await redis.destroy();
 });
+
+/**
+ * A usage error exits as soon as the program has loaded: the floor of every case below. An unknown
+ * command loads every command (to suggest one), as heavy as the heaviest case's own.
+ */
+async function measureStartupMs(): Promise<number> {
+  const startedAt = Date.now();
+  const usage = await runCli(['no-such-command'], { env });
+  expect(usage.code).toBe(2);
+  return Date.now() - startedAt;
+}
+
+/**
+ * The start-up cost a case's time is judged against: the larger of the one at the start and one
+ * measured again right after the case, so that a load that came up meanwhile (other suites run
+ * beside this one) is on both sides (seen: a case took 11.5 s where the start's figure allowed 6).
+ */
+async function startupAfterMs(): Promise<number> {
+  return Math.max(startupMs, await measureStartupMs());
+}
 
 const wrongPasswordUrl = () => `redis://:${WRONG_PASSWORD}@127.0.0.1:${redis.port}`;
 const closedPortUrl = () => `redis://:${WRONG_PASSWORD}@127.0.0.1:${closedPort}`;
@@ -103,7 +118,7 @@ describe.each(Object.keys(COMMANDS))('%s', (name) => {
     });
     expect(result.output).not.toContain(WRONG_PASSWORD);
     // Refused credentials are final: no retrying until the timeout (3 start-ups and 2 s of slack for a busy machine).
-    expect(result.elapsedMs).toBeLessThan(3 * startupMs + 2000);
+    expect(result.elapsedMs).toBeLessThan(3 * (await startupAfterMs()) + 2000);
   });
 
   test('with Redis down: exit 3 after --redis-timeout, one line naming the cause', async () => {
@@ -120,7 +135,7 @@ describe.each(Object.keys(COMMANDS))('%s', (name) => {
     expect(result.output).not.toContain(WRONG_PASSWORD);
     // It waited for Redis as long as asked (it may be starting), and not much longer.
     expect(result.elapsedMs).toBeGreaterThanOrEqual(timeoutMs);
-    expect(result.elapsedMs).toBeLessThan(timeoutMs + 3 * startupMs + 2000);
+    expect(result.elapsedMs).toBeLessThan(timeoutMs + 3 * (await startupAfterMs()) + 2000);
   });
 });
 
@@ -129,7 +144,7 @@ test('the default --redis-timeout is 10 s', async () => {
   expect({ code: result.code, lines: result.lines.length }).toEqual({ code: 3, lines: 1 });
   expect(result.output).toContain('within 10 s');
   expect(result.elapsedMs).toBeGreaterThanOrEqual(10_000);
-  expect(result.elapsedMs).toBeLessThan(10_000 + 3 * startupMs + 2000);
+  expect(result.elapsedMs).toBeLessThan(10_000 + 3 * (await startupAfterMs()) + 2000);
 });
 
 /** Stops the test's Redis for `during`, then starts it again, even when `during` fails. */

@@ -10,7 +10,7 @@ import type { RunProgress } from './distributed/watch-run';
 import { describeLiveCriteria, type LiveCriteria } from './metrics/live-criteria';
 import { liveWindowOf, type LiveWindow } from './metrics/live-window';
 import type { RunEvent } from './run-events';
-import type { StopReason } from '../shared/shard-result';
+import { firstStop, type StopReason } from '../shared/shard-result';
 import { formatValue } from '../shared/units';
 
 export interface ProgressReporter {
@@ -45,14 +45,6 @@ function criteriaText(live: LiveCriteria | null | undefined): string {
 }
 
 const stopText = (stop: StopReason) => `stopping: ${stop.reason}`;
-
-/** The first stop among a phase's shards: the one its report names. */
-function firstStop(shards: ReadonlyArray<{ stopped?: StopReason }>): StopReason | undefined {
-  return shards.reduce<StopReason | undefined>(
-    (first, shard) => (shard.stopped && (!first || shard.stopped.atMs < first.atMs) ? shard.stopped : first),
-    undefined,
-  );
-}
 
 /** Lines for a distributed run, as polled from Redis: one per phase when its shards change state, or every 2 s while they run. */
 function distributedProgress(write: (line: string) => void): (progress: RunProgress) => void {

@@ -10,6 +10,7 @@ import type { RunProgress } from '../coordinator/distributed/watch-run';
 import { describeLiveCriteria, type LiveCriteria } from '../coordinator/metrics/live-criteria';
 import type { Criterion } from '../shared/criteria';
 import { validatePlan } from '../shared/parse-plan';
+import { firstStop } from '../shared/shard-result';
 import type { FoundRun } from './find-run';
 import { livePoints, type LivePoint } from './live-points';
 
@@ -113,12 +114,6 @@ function liveShard(shard: ProgressPhase['shards'][number], shardIndex: number): 
   };
 }
 
-/** The first stop a shard of the phase told: the one its report names. */
-function firstStop(shards: ProgressPhase['shards']): string | null {
-  const stops = shards.flatMap((shard) => (shard.stopped ? [shard.stopped] : [])).sort((a, b) => a.atMs - b.atMs);
-  return stops[0]?.reason ?? null;
-}
-
 function livePhase(phase: ProgressPhase, current: ProgressPhase | undefined): LivePhase {
   const isCurrent = current?.phaseIndex === phase.phaseIndex;
   const criteria = isCurrent && phase.criteria ? { ...phase.criteria, words: describeLiveCriteria(phase.criteria) } : null;
@@ -134,7 +129,7 @@ function livePhase(phase: ProgressPhase, current: ProgressPhase | undefined): Li
     fraction: shards.reduce((sum, shard) => sum + shard.fraction, 0) / Math.max(1, shards.length),
     shards,
     windows: isCurrent ? livePoints(phase.shards) : [],
-    stopping: firstStop(phase.shards),
+    stopping: firstStop(phase.shards)?.reason ?? null,
     criteria,
   };
 }

@@ -73,21 +73,28 @@ const maxOrNull = (values: Array<number | null>) => {
   return present.length === 0 ? null : Math.max(...present);
 };
 
-/** Totals of parts that ran side by side (threads of a shard) as one, merged as `mergeShardResults` merges results. */
-export function addTotals(parts: readonly LiveTotals[]): LiveTotals {
+/** The counts of parts that ran side by side (threads of a shard, shards of a phase) as one, as `mergeShardResults` adds them. */
+export function addCounts(parts: readonly LiveTotals[]): Omit<LiveTotals, 'atMs' | 'histograms'> {
   const sum = (pick: (part: LiveTotals) => number) => parts.reduce((total, part) => total + pick(part), 0);
-  const merge = (name: LiveHistogramName) => {
-    const encoded = parts.map((part) => part.histograms[name]).filter((histogram) => histogram !== '');
-    return encoded.length <= 1 ? (encoded[0] ?? '') : mergeEncodedToEncoded(encoded);
-  };
   return {
-    atMs: Math.max(...parts.map((part) => part.atMs)),
     ok: sum((part) => part.ok),
     errors: sum((part) => part.errors),
     outputTokens: sum((part) => part.outputTokens),
     inFlightMs: sum((part) => part.inFlightMs),
     firstStartMs: minOrNull(parts.map((part) => part.firstStartMs)),
     lastEndMs: maxOrNull(parts.map((part) => part.lastEndMs)),
+  };
+}
+
+/** Totals of parts that ran side by side (threads of a shard) as one, merged as `mergeShardResults` merges results. */
+export function addTotals(parts: readonly LiveTotals[]): LiveTotals {
+  const merge = (name: LiveHistogramName) => {
+    const encoded = parts.map((part) => part.histograms[name]).filter((histogram) => histogram !== '');
+    return encoded.length <= 1 ? (encoded[0] ?? '') : mergeEncodedToEncoded(encoded);
+  };
+  return {
+    atMs: Math.max(...parts.map((part) => part.atMs)),
+    ...addCounts(parts),
     histograms: { e2eUs: merge('e2eUs'), ttftUs: merge('ttftUs'), itlUs: merge('itlUs') },
   };
 }

@@ -196,6 +196,11 @@ function earliest(a: StopReason | null, b: StopReason | null): StopReason | null
   return a === null ? b : b === null ? a : a.atMs <= b.atMs ? a : b;
 }
 
+/** The earliest stop among parts that ran side by side (threads, shards): the one a phase's report names. */
+export function firstStop(parts: ReadonlyArray<{ stopped?: StopReason | null }>): StopReason | null {
+  return parts.reduce<StopReason | null>((first, part) => earliest(first, part.stopped ?? null), null);
+}
+
 function minOrNull(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.min(a, b);
 }

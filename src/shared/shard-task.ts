@@ -11,7 +11,7 @@ import { resolvedTargetSchema } from './resolved-target';
 import { describeIssues } from './describe-issues';
 import { MAX_REQUEST_LOG_SIZE } from './defaults';
 import { InternalError } from './errors';
-import type { ShardResult, StopReason } from './shard-result';
+import { firstStop, type ShardResult, type StopReason } from './shard-result';
 import type { LiveTotals } from './live-totals';
 import { mergeRecent, type RecentWindows } from './window-series';
 
@@ -70,11 +70,7 @@ export function sumProgress(
   partCount: number,
 ): Pick<ShardProgress, 'completed' | 'errors' | 'fraction' | 'recent' | 'stopped'> {
   const recent = parts.length === partCount ? mergeRecent(parts.flatMap((part) => (part.recent ? [part.recent] : []))) : null;
-  // The first stop: the one the phase's report names.
-  const stopped = parts.reduce<StopReason | undefined>(
-    (first, part) => (part.stopped && (!first || part.stopped.atMs < first.atMs) ? part.stopped : first),
-    undefined,
-  );
+  const stopped = firstStop(parts);
   return {
     completed: parts.reduce((sum, part) => sum + part.completed, 0),
     errors: parts.reduce((sum, part) => sum + part.errors, 0),

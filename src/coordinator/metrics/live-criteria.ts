@@ -18,7 +18,7 @@
  */
 import { judgeCriterion, type Criterion } from '../../shared/criteria';
 import { createHistogram, decodeHistogram, type Histogram } from '../../shared/histogram';
-import type { LiveTotals } from '../../shared/live-totals';
+import { addCounts, type LiveTotals } from '../../shared/live-totals';
 
 interface LiveCriterion {
   metric: string;
@@ -57,15 +57,14 @@ function phaseTotals(shards: ReadonlyArray<LiveTotals | undefined>): PhaseTotals
     for (const part of parts) if (part.histograms[name] !== '') sum.add(decodeHistogram(part.histograms[name]));
     return sum;
   };
-  const starts = parts.flatMap((part) => (part.firstStartMs === null ? [] : [part.firstStartMs]));
-  const ends = parts.flatMap((part) => (part.lastEndMs === null ? [] : [part.lastEndMs]));
+  const { ok, errors, outputTokens, inFlightMs, firstStartMs, lastEndMs } = addCounts(parts);
   return {
-    ok: parts.reduce((sum, part) => sum + part.ok, 0),
-    errors: parts.reduce((sum, part) => sum + part.errors, 0),
-    outputTokens: parts.reduce((sum, part) => sum + part.outputTokens, 0),
-    inFlightMs: parts.reduce((sum, part) => sum + part.inFlightMs, 0),
+    ok,
+    errors,
+    outputTokens,
+    inFlightMs,
     // As the report's: from the first measured start to the last end.
-    durationMs: starts.length > 0 && ends.length > 0 ? Math.max(...ends) - Math.min(...starts) : 0,
+    durationMs: firstStartMs !== null && lastEndMs !== null ? lastEndMs - firstStartMs : 0,
     e2eUs: add('e2eUs'),
     ttftUs: add('ttftUs'),
     itlUs: add('itlUs'),
